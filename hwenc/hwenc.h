@@ -1,0 +1,69 @@
+/*
+ * hwenc — H.264 encoder backends behind one ops table (x264, vaapi, nvenc).
+ *
+ * A backend lends input buffers (get_input), the source draws into them, encode turns them into
+ * Annex B access units delivered to a packet_sink. One backend per file, registered in
+ * hwenc/registry.c.
+ */
+#ifndef AGENTCAST_HWENC_H
+#define AGENTCAST_HWENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media/frame.h"
+#include "media/packet.h"
+
+enum hwenc_rc_mode { HWENC_RC_CBR, HWENC_RC_VBR };
+
+struct hwenc_params {
+    int width, height;         /* even, 16..8192 */
+    int fps_num, fps_den;      /* frame rate = fps_num / fps_den */
+    int bitrate_kbps;          /* target bitrate */
+    int maxrate_kbps;          /* VBV max rate */
+    int bufsize_kbit;          /* VBV buffer */
+    int keyint_frames;         /* IDR interval in frames */
+    enum hwenc_rc_mode rc_mode;
+    const char *preset;        /* x264 preset name ("veryfast"); hardware backends map it */
+    const char *tune;          /* x264 tune ("zerolatency"), or NULL */
+    const char *profile;       /* "high", "main" or "baseline" */
+    const char *device;        /* backend device (render node, GPU index), NULL = default */
+    int threads;               /* encoder threads, 0 = backend default */
+};
+
+/* Base of every backend's private state: backends embed it first. */
+struct hwenc {
+    const struct hwenc_ops *ops;
+    struct hwenc_params params;
+    /* Annex B SPS + PPS for the FLV sequence header; owned by the backend, set by open. A
+     * backend whose headers change mid-stream updates them before emitting the new keyframe. */
+    const uint8_t *extradata;
+    size_t extradata_size;
+    const char *description; /* e.g. "x264 0.164 veryfast/zerolatency High"; owned by backend */
+};
+
+struct hwenc_ops {
+    const char *name;
+    /* Real one-frame test encode. 0 = usable; otherwise a negative errno and a reason in why. */
+    int (*probe)(const struct hwenc_params *params, char *why, size_t why_size);
+    /* Opens an encoder; on failure returns a negative errno and has logged why. */
+    int (*open)(struct hwenc **out, const struct hwenc_params *params);
+    /* Lends an input buffer for the next frame. It stays the backend's; valid until encode. */
+    int (*get_input)(struct hwenc *enc, struct frame **frame);
+    /* Encodes a frame obtained from get_input (with pts set) and emits 0..n packets. */
+    int (*encode)(struct hwenc *enc, struct frame *frame, const struct packet_sink *sink);
+    /* Emits every delayed packet. */
+    int (*flush)(struct hwenc *enc, const struct packet_sink *sink);
+    /* Frees everything; accepts NULL. */
+    void (*close)(struct hwenc *enc);
+};
+
+/* NULL-terminated list of compiled-in backends, in auto-selection order. */
+extern const struct hwenc_ops *const hwenc_backends[];
+/* The backend called name, or NULL. */
+const struct hwenc_ops *hwenc_find(const char *name);
+/* Fills params with the seed command's defaults: 1280x720@30, 1500k/1500k/3000k, keyint 2 s,
+ * veryfast, zerolatency, High. */
+void hwenc_params_default(struct hwenc_params *params);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * output — one destination of the stream (RTMP/RTMPS publisher or .flv recording), with its own
+ * bounded queue and sender thread.
+ *
+ * The pipeline pushes every FLV tag to every output; push never blocks. The sender thread
+ * connects, sends the stream headers (onMetaData, AVC and AAC sequence headers) and then the
+ * queued tags from a keyframe on, with timestamps rebased so each connection starts at 0. On a
+ * write error a retrying output reconnects with growing, jittered, interruptible delay and
+ * resumes at a keyframe with fresh headers. A slow or dead output drops by policy (see
+ * output_queue.h) and never stalls the pipeline or another output.
+ */
+#ifndef AGENTCAST_MEDIA_OUTPUT_H
+#define AGENTCAST_MEDIA_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "media/flv.h"
+
+struct output_options {
+    int64_t drop_threshold_ms;  /* queued duration above which non-key video is dropped (700) */
+    int connect_timeout_ms;     /* resolve + TCP + TLS + RTMP handshake (10000) */
+    int io_timeout_ms;          /* one send or receive (5000) */
+    const char *ca_file;        /* extra CA (PEM) for RTMPS, or NULL */
+    int reconnect_initial_ms;   /* 1000 */
+    double reconnect_factor;    /* 1.5 */
+    int reconnect_max_ms;       /* 30000 */
+    int flush_timeout_ms;       /* how long close may spend sending what is queued (1500) */
+    /* Optional: asked for the URL before every (re)connect. Returns a malloc'd URL the output
+     * frees, or NULL to keep using the last one. Called on the output's thread. */
+    char *(*url_provider)(void *opaque, bool reconnect);
+    void *url_provider_opaque;
+};
+
+void output_options_default(struct output_options *opts);
+
+/* A transport: how to open, write to and close one kind of destination. */
+struct output_backend_ops {
+    const char *name;     /* "rtmp", "file" */
+    bool retry;           /* reconnect after a failure (rtmp) or give up (file) */
+    /* Opens url. On failure returns a negative errno after logging the reason once, naming
+     * the destination (never the stream key). *state is the backend's. */
+    int (*open)(void **state, const char *url, const struct output_options *opts);
+    /* Sends one tag with the given (rebased) timestamp; 0 or a negative errno. */
+    int (*write)(void *state, const struct flv_tag *tag, int64_t ts_ms);
+    /* Closes cleanly (file: header fixed up and fsync'd; rtmp: deleteStream) and frees. */
+    void (*close)(void *state);
+};
+
+extern const struct output_backend_ops output_rtmp_backend; /* src/net/rtmp_output.c */
+extern const struct output_backend_ops output_file_backend; /* src/media/file_output.c */
+
+struct output_stats {
+    bool connected;
+    uint64_t bytes_sent;       /* cumulative */
+    uint64_t video_sent;       /* cumulative video tags written */
+    uint64_t video_dropped;    /* cumulative video tags dropped by policy or reconnect */
+    uint32_t reconnects;       /* cumulative successful reconnects after a failure */
+    int64_t queued_ms;         /* queued duration now */
+    uint64_t queued_bytes;
+    int64_t latency_p50_us;    /* capture→socket since the previous call, -1 if none */
+    int64_t latency_p99_us;
+    bool failed;               /* a non-retrying output gave up */
+};
+
+struct output;
+
+/* Starts an output for url with the backend chosen from its scheme (rtmp://, rtmps://, or a
+ * path ending in .flv). Does not block on the network. NULL with a logged reason on bad URL. */
+struct output *output_start(const char *url, const struct output_options *opts);
+/* Sets the headers sent after every connect; takes references. Tags may be NULL until known. */
+void output_set_headers(struct output *out, struct flv_tag *metadata, struct flv_tag *avc,
+                        struct flv_tag *aac);
+/* Queues a tag (takes a reference); never blocks. */
+void output_push(struct output *out, struct flv_tag *tag);
+/* Counters now; resets the latency window. */
+void output_get_stats(struct output *out, struct output_stats *stats);
+/* The URL as it may be logged: stream key replaced by "…" plus its last 4 characters. */
+const char *output_display_name(const struct output *out);
+/* Sends what is queued (up to flush_timeout_ms), closes, joins the thread, frees. NULL ok. */
+void output_stop(struct output *out);
+
+#endif
