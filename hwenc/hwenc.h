@@ -58,6 +58,12 @@ struct hwenc_ops {
     void (*close)(struct hwenc *enc);
 };
 
+/* The backends, one per file; hardware ones exist when CMake defines AGENTCAST_HAVE_<NAME>. */
+extern const struct hwenc_ops hwenc_x264_ops;
+extern const struct hwenc_ops hwenc_vaapi_ops;
+extern const struct hwenc_ops hwenc_nvenc_ops;
+extern const struct hwenc_ops hwenc_v4l2m2m_ops;
+
 /* NULL-terminated list of compiled-in backends, in auto-selection order. */
 extern const struct hwenc_ops *const hwenc_backends[];
 /* The backend called name, or NULL. */

@@ -4,12 +4,41 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"stream", cmd_stream, "encode a source and push it to RTMP/RTMPS outputs or a recording"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: agentcast COMMAND [OPTIONS]   (agentcast COMMAND --help for more)\n\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
         printf("agentcast %s\n", AGENTCAST_VERSION);
         return 0;
     }
-    fprintf(stderr, "usage: agentcast COMMAND [OPTIONS]\n");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "agentcast: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
     return 2;
 }

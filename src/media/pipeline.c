@@ -1,0 +1,372 @@
+/*
+ * pipeline — see pipeline.h. The media thread is the only writer of the encoder, the source and
+ * the muxer state; outputs are fed through their own queues. Stats counters shared with the
+ * control plane are atomics or sit under stats_lock.
+ */
+#include "media/pipeline.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/percentile.h"
+#include "media/aac_silence.h"
+#include "media/flv.h"
+#include "net/stream_url.h"
+
+struct pipeline {
+    struct pipeline_config cfg;
+    struct hwenc *enc;
+    struct capture *src;
+    struct output *outputs[PIPELINE_MAX_OUTPUTS];
+    int n_outputs;
+
+    pthread_t thread;
+    bool thread_started;
+    atomic_bool stop;
+    int event_fd;
+    int result; /* media thread's outcome, read after join */
+
+    int64_t audio_frames; /* silent AAC frames pushed so far */
+    int64_t last_dts_ms;  /* newest tag timestamp pushed, for monotonic interleaving */
+
+    pthread_mutex_t stats_lock;
+    struct percentile_window encode_us;
+    atomic_uint_fast64_t frames_out; /* written by the media thread, read by stats */
+    uint64_t frames_in, frames_skipped, copied_bytes;
+    uint64_t prev_frames_in, prev_frames_out, prev_copied_frames_in, prev_copied_bytes;
+    uint64_t prev_bytes_sent[PIPELINE_MAX_OUTPUTS];
+    int64_t prev_stats_ns;
+};
+
+static const char *COMPONENT = "pipeline";
+
+static void push_all(struct pipeline *p, struct flv_tag *tag)
+{
+    for (int i = 0; i < p->n_outputs; i++)
+        output_push(p->outputs[i], tag);
+    flv_tag_unref(tag);
+}
+
+/* Audio is produced on the stream clock: every silent frame whose time has come before video
+ * timestamp up_to_ms is pushed first, so tags leave in timestamp order. */
+static int push_audio_until(struct pipeline *p, int64_t up_to_ms)
+{
+    size_t size;
+    const uint8_t *aac = aac_silence_frame(&size);
+    while (aac_frame_dts_ms(p->audio_frames) <= up_to_ms) {
+        struct flv_tag *tag = flv_aac_frame(aac, size, aac_frame_dts_ms(p->audio_frames));
+        if (!tag)
+            return -ENOMEM;
+        p->audio_frames++;
+        push_all(p, tag);
+    }
+    return 0;
+}
+
+static int on_packet(void *opaque, const struct h264_packet *pkt)
+{
+    struct pipeline *p = opaque;
+    struct flv_tag *tag = flv_avc_frame(pkt, p->cfg.enc.fps_den, p->cfg.enc.fps_num);
+    if (!tag)
+        return -ENOMEM;
+    if (tag->dts_ms < p->last_dts_ms) /* never let a rounding step go backwards */
+        tag->dts_ms = p->last_dts_ms;
+    p->last_dts_ms = tag->dts_ms;
+    int rc = push_audio_until(p, tag->dts_ms);
+    if (rc < 0) {
+        flv_tag_unref(tag);
+        return rc;
+    }
+    push_all(p, tag);
+    atomic_fetch_add_explicit(&p->frames_out, 1, memory_order_relaxed);
+    return 0;
+}
+
+static int open_encoder(struct pipeline *p)
+{
+    const char *want = p->cfg.encoder ? p->cfg.encoder : "auto";
+    if (strcmp(want, "auto") != 0) {
+        const struct hwenc_ops *ops = hwenc_find(want);
+        if (!ops) {
+            log_error(COMPONENT, "encoder %s is not built into this agentcast", want);
+            return -ENOENT;
+        }
+        return ops->open(&p->enc, &p->cfg.enc);
+    }
+    for (const struct hwenc_ops *const *it = hwenc_backends; *it; it++) {
+        char why[256] = "";
+        int rc = (*it)->probe(&p->cfg.enc, why, sizeof(why));
+        if (rc < 0) {
+            log_info(COMPONENT, "encoder %s skipped: %s", (*it)->name, why[0] ? why : "unusable");
+            continue;
+        }
+        rc = (*it)->open(&p->enc, &p->cfg.enc);
+        if (rc == 0)
+            return 0;
+        log_info(COMPONENT, "encoder %s skipped: open failed (%s)", (*it)->name, strerror(-rc));
+    }
+    log_error(COMPONENT, "no usable H.264 encoder");
+    return -ENODEV;
+}
+
+static bool url_is_rtmp(const char *url)
+{
+    struct stream_url parsed;
+    char err[128];
+    return stream_url_parse(url, &parsed, err, sizeof(err)) == 0 && parsed.kind != STREAM_URL_FILE;
+}
+
+/* Gives every output the stream headers it sends after each connect. RTMP publishers wrap the
+ * metadata in @setDataFrame; a file holds plain onMetaData. */
+static int set_headers(struct pipeline *p)
+{
+    struct flv_stream_info info = {
+        .width = p->cfg.enc.width,
+        .height = p->cfg.enc.height,
+        .framerate = (double)p->cfg.enc.fps_num / p->cfg.enc.fps_den,
+        .video_kbps = p->cfg.enc.bitrate_kbps,
+        .audio_kbps = 0,
+        .audio_sample_rate = AAC_SAMPLE_RATE,
+        .audio_channels = AAC_CHANNELS,
+        .encoder = "agentcast " AGENTCAST_VERSION,
+    };
+    size_t asc_size;
+    const uint8_t *asc = aac_silence_config(&asc_size);
+    struct flv_tag *meta_rtmp = flv_metadata_tag(&info, true);
+    struct flv_tag *meta_file = flv_metadata_tag(&info, false);
+    struct flv_tag *avc = flv_avc_sequence_header(p->enc->extradata, p->enc->extradata_size);
+    struct flv_tag *aac = flv_aac_sequence_header(asc, asc_size);
+    int rc = 0;
+    if (!meta_rtmp || !meta_file || !avc || !aac) {
+        log_error(COMPONENT, "cannot build stream headers (encoder gave no SPS/PPS?)");
+        rc = -EINVAL;
+    } else {
+        for (int i = 0; i < p->n_outputs; i++)
+            output_set_headers(p->outputs[i], url_is_rtmp(p->cfg.outputs[i]) ? meta_rtmp : meta_file,
+                               avc, aac);
+    }
+    flv_tag_unref(meta_rtmp);
+    flv_tag_unref(meta_file);
+    flv_tag_unref(avc);
+    flv_tag_unref(aac);
+    return rc;
+}
+
+static void record_encode(struct pipeline *p, int64_t encode_ns, uint64_t copied)
+{
+    pthread_mutex_lock(&p->stats_lock);
+    percentile_add(&p->encode_us, encode_ns / 1000);
+    p->frames_in++;
+    p->copied_bytes += copied;
+    pthread_mutex_unlock(&p->stats_lock);
+}
+
+/* Captures and encodes frame tick n. */
+static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink *sink)
+{
+    struct frame *frame;
+    int rc = p->enc->ops->get_input(p->enc, &frame);
+    if (rc < 0) {
+        log_error(COMPONENT, "encoder lent no input buffer: %s", strerror(-rc));
+        return rc;
+    }
+    frame->pts = n;
+    frame->copied_bytes = 0;
+    rc = p->cfg.source->fill(p->src, frame);
+    if (rc < 0) {
+        log_error(COMPONENT, "source %s failed: %s", p->cfg.source->name, strerror(-rc));
+        return rc;
+    }
+    frame->capture_ns = clock_now_ns();
+    rc = p->enc->ops->encode(p->enc, frame, sink);
+    if (rc < 0) {
+        log_error(COMPONENT, "encode failed: %s", strerror(-rc));
+        return rc;
+    }
+    record_encode(p, clock_now_ns() - frame->capture_ns, frame->copied_bytes);
+    return 0;
+}
+
+static void *media_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    const struct packet_sink sink = {.emit = on_packet, .opaque = p};
+    const int64_t frame_ns = NS_PER_SEC * p->cfg.enc.fps_den / p->cfg.enc.fps_num;
+    const int64_t total = p->cfg.duration_sec > 0
+                              ? (int64_t)llround(p->cfg.duration_sec * p->cfg.enc.fps_num /
+                                                 p->cfg.enc.fps_den)
+                              : INT64_MAX;
+    const int64_t t0 = clock_now_ns();
+    int rc = 0;
+
+    for (int64_t n = 0; n < total && !atomic_load(&p->stop); n++) {
+        int64_t deadline = t0 + n * frame_ns;
+        int64_t now = clock_now_ns();
+        if (now < deadline) {
+            clock_sleep_until_ns(deadline);
+        } else if (now - deadline >= frame_ns) {
+            /* Running late by a frame or more: skip the missed ticks so the stream keeps wall
+             * clock time instead of falling further behind. */
+            int64_t caught_up = (now - t0) / frame_ns;
+            if (caught_up >= total)
+                break;
+            pthread_mutex_lock(&p->stats_lock);
+            p->frames_skipped += (uint64_t)(caught_up - n);
+            pthread_mutex_unlock(&p->stats_lock);
+            n = caught_up;
+        }
+        rc = produce_frame(p, n, &sink);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0)
+        rc = p->enc->ops->flush(p->enc, &sink);
+    if (rc == 0)
+        rc = push_audio_until(p, p->last_dts_ms);
+    p->result = rc;
+    uint64_t one = 1;
+    ssize_t unused = write(p->event_fd, &one, sizeof(one));
+    (void)unused;
+    return NULL;
+}
+
+static void pipeline_free(struct pipeline *p)
+{
+    for (int i = 0; i < p->n_outputs; i++)
+        output_stop(p->outputs[i]);
+    if (p->cfg.source && p->src)
+        p->cfg.source->close(p->src);
+    if (p->enc)
+        p->enc->ops->close(p->enc);
+    if (p->event_fd >= 0)
+        close(p->event_fd);
+    pthread_mutex_destroy(&p->stats_lock);
+    free(p);
+}
+
+struct pipeline *pipeline_start(const struct pipeline_config *cfg)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->cfg = *cfg;
+    p->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    pthread_mutex_init(&p->stats_lock, NULL);
+    percentile_reset(&p->encode_us);
+    if (p->event_fd < 0)
+        goto fail;
+    if (open_encoder(p) < 0)
+        goto fail;
+    log_info(COMPONENT, "encoder: %s %dx%d fps=%d/%d bitrate=%dk maxrate=%dk bufsize=%dk keyint=%d",
+             p->enc->description ? p->enc->description : p->enc->ops->name, cfg->enc.width,
+             cfg->enc.height, cfg->enc.fps_num, cfg->enc.fps_den, cfg->enc.bitrate_kbps,
+             cfg->enc.maxrate_kbps, cfg->enc.bufsize_kbit, cfg->enc.keyint_frames);
+
+    struct capture_params cp = {
+        .width = cfg->enc.width,
+        .height = cfg->enc.height,
+        .fps_num = cfg->enc.fps_num,
+        .fps_den = cfg->enc.fps_den,
+        .options = cfg->source_options,
+    };
+    if (cfg->source->open(&p->src, &cp) < 0) {
+        p->src = NULL;
+        goto fail;
+    }
+    for (int i = 0; i < cfg->n_outputs; i++) {
+        p->outputs[i] = output_start(cfg->outputs[i], &cfg->output);
+        if (!p->outputs[i])
+            goto fail;
+        p->n_outputs++;
+    }
+    if (set_headers(p) < 0)
+        goto fail;
+    p->prev_stats_ns = clock_now_ns();
+    if (pthread_create(&p->thread, NULL, media_thread, p) != 0) {
+        log_error(COMPONENT, "cannot start the media thread");
+        goto fail;
+    }
+    p->thread_started = true;
+    return p;
+fail:
+    pipeline_free(p);
+    return NULL;
+}
+
+int pipeline_event_fd(const struct pipeline *p)
+{
+    return p->event_fd;
+}
+
+static double per_sec(uint64_t now, uint64_t before, double secs)
+{
+    return secs > 0 ? (double)(now - before) / secs : 0;
+}
+
+void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    int64_t now = clock_now_ns();
+    double secs = (double)(now - p->prev_stats_ns) / NS_PER_SEC;
+    p->prev_stats_ns = now;
+    st->interval_sec = secs;
+
+    pthread_mutex_lock(&p->stats_lock);
+    uint64_t frames_out = atomic_load_explicit(&p->frames_out, memory_order_relaxed);
+    st->frames_in = p->frames_in;
+    st->frames_out = frames_out;
+    st->frames_skipped = p->frames_skipped;
+    st->fps_in = per_sec(p->frames_in, p->prev_frames_in, secs);
+    st->fps_out = per_sec(frames_out, p->prev_frames_out, secs);
+    st->encode_p50_us = percentile_get(&p->encode_us, 50);
+    st->encode_p99_us = percentile_get(&p->encode_us, 99);
+    percentile_reset(&p->encode_us);
+    uint64_t frames = p->frames_in - p->prev_copied_frames_in;
+    st->copied_bytes_per_frame =
+        frames ? (double)(p->copied_bytes - p->prev_copied_bytes) / (double)frames : 0;
+    p->prev_copied_frames_in = p->frames_in;
+    p->prev_copied_bytes = p->copied_bytes;
+    p->prev_frames_in = p->frames_in;
+    p->prev_frames_out = frames_out;
+    pthread_mutex_unlock(&p->stats_lock);
+
+    st->encoder = p->enc->description ? p->enc->description : p->enc->ops->name;
+    st->n_outputs = p->n_outputs;
+    for (int i = 0; i < p->n_outputs; i++) {
+        struct pipeline_output_stats *o = &st->outputs[i];
+        output_get_stats(p->outputs[i], &o->s);
+        snprintf(o->name, sizeof(o->name), "%s", output_display_name(p->outputs[i]));
+        o->kbps = secs > 0 ? (double)(o->s.bytes_sent - p->prev_bytes_sent[i]) * 8 / 1000 / secs
+                           : 0;
+        p->prev_bytes_sent[i] = o->s.bytes_sent;
+    }
+}
+
+int pipeline_stop(struct pipeline *p)
+{
+    if (!p)
+        return 0;
+    atomic_store(&p->stop, true);
+    int rc = 0;
+    if (p->thread_started) {
+        pthread_join(p->thread, NULL);
+        rc = p->result;
+    }
+    for (int i = 0; i < p->n_outputs; i++) {
+        struct output_stats s;
+        output_get_stats(p->outputs[i], &s);
+        if (s.failed && rc == 0)
+            rc = -EIO;
+    }
+    pipeline_free(p);
+    return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * pipeline — the data plane: source → encoder → FLV muxer (+ silent AAC) → outputs.
+ *
+ * One media thread paces the source on the frame clock, has it draw into the encoder's input
+ * buffer, encodes, muxes and pushes every tag to every output's queue (never blocking). The
+ * control plane (main thread) starts it, reads its stats once a second and stops it; it learns
+ * that the pipeline ended on its own (duration reached, fatal error) through an eventfd.
+ */
+#ifndef AGENTCAST_MEDIA_PIPELINE_H
+#define AGENTCAST_MEDIA_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hwenc/hwenc.h"
+#include "media/output.h"
+#include "platform/capture.h"
+
+#define PIPELINE_MAX_OUTPUTS 8
+
+struct pipeline_config {
+    struct hwenc_params enc;
+    const char *encoder;               /* "auto" or a backend name */
+    const struct capture_ops *source;
+    const void *source_options;        /* handed to the source as capture_params.options */
+    const char *outputs[PIPELINE_MAX_OUTPUTS];
+    int n_outputs;
+    struct output_options output;
+    double duration_sec;               /* 0 = until stopped */
+};
+
+struct pipeline_output_stats {
+    char name[512];                    /* redacted URL */
+    struct output_stats s;
+    double kbps;                       /* over the interval since the previous call */
+};
+
+struct pipeline_stats {
+    double interval_sec;               /* since the previous call */
+    double fps_in, fps_out;            /* frames captured / encoded per second */
+    uint64_t frames_in, frames_out;    /* cumulative */
+    uint64_t frames_skipped;           /* cumulative frame ticks missed because we ran late */
+    int64_t encode_p50_us, encode_p99_us;  /* -1 if no sample */
+    double copied_bytes_per_frame;     /* CPU-copied pixel bytes per frame over the interval */
+    const char *encoder;               /* backend description */
+    int n_outputs;
+    struct pipeline_output_stats outputs[PIPELINE_MAX_OUTPUTS];
+};
+
+struct pipeline;
+
+/* Opens encoder, source and outputs and starts the media thread. NULL after logging why. */
+struct pipeline *pipeline_start(const struct pipeline_config *cfg);
+/* An eventfd that becomes readable when the media thread has ended on its own. */
+int pipeline_event_fd(const struct pipeline *p);
+/* Fills stats for the interval since the previous call. */
+void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *stats);
+/* Stops capture, flushes the encoder, sends what is queued, closes every output, frees. Returns 0,
+ * or a negative errno when the media thread had failed or an output gave up. NULL ok. */
+int pipeline_stop(struct pipeline *p);
+
+#endif
