@@ -146,8 +146,7 @@ int cmd_stream(int argc, char **argv)
     if (p) {
         wait_for_end(&run, p);
         struct pipeline_stats st;
-        pipeline_get_stats(p, &st);
-        rc = pipeline_stop(p);
+        rc = pipeline_stop(p, &st);
         print_made(&run, &st);
         exit_code = rc == 0 ? 0 : 1;
     }

@@ -56,6 +56,7 @@ struct output {
     char *display;      /* redacted start URL */
     struct output_queue *queue;
     pthread_t thread;
+    bool joined; /* output_join has returned; control thread only */
     atomic_bool failed;
     atomic_uint header_gen; /* bumped whenever headers[] changes */
 
@@ -513,21 +514,43 @@ void output_get_stats(struct output *out, struct output_stats *stats)
     stats->failed = atomic_load(&out->failed);
 }
 
+bool output_failed(struct output *out)
+{
+    return out && atomic_load(&out->failed);
+}
+
 const char *output_display_name(const struct output *out)
 {
     return out ? out->display : "(none)";
+}
+
+void output_stop_begin(struct output *out)
+{
+    if (!out)
+        return;
+    pthread_mutex_lock(&out->lock);
+    if (!out->stop) {
+        out->stop = true;
+        out->stop_deadline_ns = clock_now_ns() + (int64_t)out->opts.flush_timeout_ms * NS_PER_MS;
+    }
+    pthread_cond_broadcast(&out->cond);
+    pthread_mutex_unlock(&out->lock);
+    output_queue_wake(out->queue);
+}
+
+void output_join(struct output *out)
+{
+    if (!out || out->joined)
+        return;
+    output_stop_begin(out);
+    pthread_join(out->thread, NULL);
+    out->joined = true;
 }
 
 void output_stop(struct output *out)
 {
     if (!out)
         return;
-    pthread_mutex_lock(&out->lock);
-    out->stop = true;
-    out->stop_deadline_ns = clock_now_ns() + (int64_t)out->opts.flush_timeout_ms * NS_PER_MS;
-    pthread_cond_broadcast(&out->cond);
-    pthread_mutex_unlock(&out->lock);
-    output_queue_wake(out->queue);
-    pthread_join(out->thread, NULL);
+    output_join(out);
     output_free(out);
 }

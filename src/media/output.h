@@ -75,9 +75,17 @@ void output_set_headers(struct output *out, struct flv_tag *metadata, struct flv
 void output_push(struct output *out, struct flv_tag *tag);
 /* Counters now; resets the latency window. */
 void output_get_stats(struct output *out, struct output_stats *stats);
+/* true once a non-retrying output, or one refused for good (e.g. an untrusted certificate), has
+ * given up. Cheap: may be called on every frame. */
+bool output_failed(struct output *out);
 /* The URL as it may be logged: stream key replaced by "…" plus its last 4 characters. */
 const char *output_display_name(const struct output *out);
-/* Sends what is queued (up to flush_timeout_ms), closes, joins the thread, frees. NULL ok. */
+/* Asks the sender to send what is queued (up to flush_timeout_ms) and close; returns at once,
+ * so that several outputs flush at the same time. NULL ok. */
+void output_stop_begin(struct output *out);
+/* output_stop_begin, then waits until the sender has closed. Stats stay readable. NULL ok. */
+void output_join(struct output *out);
+/* output_join, then frees. NULL ok. */
 void output_stop(struct output *out);
 
 #endif

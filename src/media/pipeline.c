@@ -196,6 +196,14 @@ static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink
     return 0;
 }
 
+static bool all_outputs_failed(struct pipeline *p)
+{
+    for (int i = 0; i < p->n_outputs; i++)
+        if (!output_failed(p->outputs[i]))
+            return false;
+    return p->n_outputs > 0;
+}
+
 static void *media_thread(void *arg)
 {
     struct pipeline *p = arg;
@@ -227,6 +235,11 @@ static void *media_thread(void *arg)
         rc = produce_frame(p, n, &sink);
         if (rc < 0)
             break;
+        if (all_outputs_failed(p)) {
+            log_error(COMPONENT, "every output has failed: ending the stream");
+            rc = -EIO;
+            break;
+        }
     }
     if (rc == 0)
         rc = p->enc->ops->flush(p->enc, &sink);
@@ -351,7 +364,7 @@ void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *st)
     }
 }
 
-int pipeline_stop(struct pipeline *p)
+int pipeline_stop(struct pipeline *p, struct pipeline_stats *final)
 {
     if (!p)
         return 0;
@@ -361,12 +374,18 @@ int pipeline_stop(struct pipeline *p)
         pthread_join(p->thread, NULL);
         rc = p->result;
     }
-    for (int i = 0; i < p->n_outputs; i++) {
-        struct output_stats s;
-        output_get_stats(p->outputs[i], &s);
-        if (s.failed && rc == 0)
+    /* All outputs flush at once, so stopping takes one flush timeout, not one per output. */
+    for (int i = 0; i < p->n_outputs; i++)
+        output_stop_begin(p->outputs[i]);
+    for (int i = 0; i < p->n_outputs; i++)
+        output_join(p->outputs[i]);
+    struct pipeline_stats st;
+    pipeline_get_stats(p, &st);
+    for (int i = 0; i < st.n_outputs; i++)
+        if (st.outputs[i].s.failed && rc == 0)
             rc = -EIO;
-    }
+    if (final)
+        *final = st;
     pipeline_free(p);
     return rc;
 }

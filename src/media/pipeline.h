@@ -55,8 +55,9 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg);
 int pipeline_event_fd(const struct pipeline *p);
 /* Fills stats for the interval since the previous call. */
 void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *stats);
-/* Stops capture, flushes the encoder, sends what is queued, closes every output, frees. Returns 0,
- * or a negative errno when the media thread had failed or an output gave up. NULL ok. */
-int pipeline_stop(struct pipeline *p);
+/* Stops capture, flushes the encoder, sends what is queued, closes every output, fills final
+ * (if not NULL) with the stats once everything is closed, and frees. Returns 0, or a negative
+ * errno when the media thread had failed or an output gave up. NULL ok. */
+int pipeline_stop(struct pipeline *p, struct pipeline_stats *final);
 
 #endif

@@ -687,7 +687,7 @@ static void rtmp_close(void *state)
     if (c->tcp_fd >= 0)
         close(c->tcp_fd);
     if (!c->failed)
-        log_info("rtmp", "closed %s", c->display);
+        log_debug("rtmp", "closed %s", c->display);
     free(c->librtmp_url);
     free(c->scratch);
     free(c);

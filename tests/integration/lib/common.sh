@@ -5,18 +5,14 @@ set -euo pipefail
 : "${AGENTCAST:?run through ctest: AGENTCAST is the agentcast binary}"
 TEST_NAME=$(basename "$0" .test)
 TEST_TMP=$(mktemp -d "/tmp/agentcast-${TEST_NAME}.XXXXXX")
-_cleanup_fns=()
-
-# Registers a command to run at exit (last registered runs first).
-at_exit() { _cleanup_fns=("$1" "${_cleanup_fns[@]}"); }
-_run_cleanup() {
-    local rc=$?
-    for fn in "${_cleanup_fns[@]}"; do eval "$fn" || true; done
-    if [ "$rc" -eq 0 ]; then rm -rf "$TEST_TMP"; else echo "(test files kept in $TEST_TMP)" >&2; fi
-    exit "$rc"
+# ingest.sh owns the EXIT trap (it stops any nginx it started); our cleanup runs as its hook.
+source "$(dirname "${BASH_SOURCE[0]}")/ingest.sh"
+at_exit() { ingest_at_exit "$1"; }
+# Runs inside ingest__exit, whose local $rc is the test's exit status: keep files on failure.
+_common_cleanup() {
+    if [ "${rc:-1}" -eq 0 ]; then rm -rf "$TEST_TMP"; else echo "(test files kept in $TEST_TMP)" >&2; fi
 }
-trap _run_cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit _common_cleanup
 
 fail() { echo "FAIL ${TEST_NAME}: $*" >&2; exit 1; }
 note() { echo "-- ${TEST_NAME}: $*" >&2; }

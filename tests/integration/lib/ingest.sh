@@ -21,7 +21,9 @@
 #                                  frame_rate, video_profile, audio_codec, sample_rate, channels)
 #   ingest_silent_start            a TCP server on 127.0.0.1 that accepts and never answers;
 #                                  exports SILENT_PORT, SILENT_PID
-#   ingest_at_exit CMD...          run CMD at exit (use this instead of trap … EXIT)
+#   ingest_at_exit CMD...          run CMD at exit, before nginx is stopped, last registered
+#                                  first (use this instead of trap … EXIT); CMD may read $rc,
+#                                  the test's exit status
 #   ingest_fail MSG                print "FAIL: MSG" (and the nginx error log tail), exit 1
 #
 # Exported after ingest_start
@@ -61,7 +63,7 @@ ingest_fail() {
 }
 
 ingest_at_exit() {
-    INGEST__EXIT_HOOKS+=("$*")
+    INGEST__EXIT_HOOKS=("$*" "${INGEST__EXIT_HOOKS[@]}")
 }
 
 ingest__exit() {
