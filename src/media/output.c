@@ -30,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -42,6 +44,7 @@
 #define POP_WAIT_MS 1000     /* the sender also wakes on push and stop; this is a safety net */
 #define MAX_FAILURE_COUNT 64 /* the delay has long reached its cap by then */
 #define JITTER 0.2
+#define JOIN_SLACK_MS 200    /* after the flush deadline, before a blocked backend is cancelled */
 
 static const char *COMPONENT = "output";
 
@@ -56,6 +59,7 @@ struct output {
     char *display;      /* redacted start URL */
     struct output_queue *queue;
     pthread_t thread;
+    int cancel_fd;  /* eventfd handed to the backend as opts.cancel_fd */
     bool joined; /* output_join has returned; control thread only */
     atomic_bool failed;
     atomic_uint header_gen; /* bumped whenever headers[] changes */
@@ -91,7 +95,8 @@ void output_options_default(struct output_options *opts)
         .reconnect_initial_ms = 1000,
         .reconnect_factor = 1.5,
         .reconnect_max_ms = 30000,
-        .flush_timeout_ms = 1500,
+        .flush_timeout_ms = 1200,
+        .cancel_fd = -1,
         .url_provider = NULL,
         .url_provider_opaque = NULL,
     };
@@ -288,8 +293,8 @@ static int stream_connection(struct output *out, struct connection *c, bool reco
     char name[1024];
     stream_url_redact(out->url, name, sizeof(name));
     set_connected(out, true, reconnect);
-    /* A file backend already says "recording to"; a publisher's connect is worth a line. */
-    log_msg(out->backend->retry ? LOG_INFO : LOG_DEBUG, COMPONENT, "connected to %s", name);
+    /* Backends log their own connect and loss with the details they know. */
+    log_debug(COMPONENT, "connected to %s", name);
     c->header_gen = atomic_load(&out->header_gen) - 1; /* force the first header check */
     int rc = send_pending_headers(out, c);
     if (rc == 0)
@@ -298,7 +303,7 @@ static int stream_connection(struct output *out, struct connection *c, bool reco
      * the disconnected policy. */
     set_connected(out, false, false);
     if (rc < 0) {
-        log_warn(COMPONENT, "%s: connection lost: %s", name, strerror(-rc));
+        log_debug(COMPONENT, "%s: connection lost: %s", name, strerror(-rc));
         output_queue_clear(out->queue);
     }
     out->backend->close(c->state);
@@ -349,6 +354,13 @@ static void give_up(struct output *out)
     log_error(COMPONENT, "%s: output failed; dropping what it would have received", out->display);
 }
 
+/* Failures that retrying cannot mend: a certificate that is not trusted or not for the host
+ * (-EPERM), a URL or CA file that is unusable (-EINVAL, -ENOENT). */
+static bool refused_for_good(int rc)
+{
+    return rc == -EPERM || rc == -EINVAL || rc == -ENOENT;
+}
+
 static void *sender_main(void *arg)
 {
     struct output *out = arg;
@@ -371,7 +383,7 @@ static void *sender_main(void *arg)
                 failures = 0;
         }
         had_failure = true;
-        if (!out->backend->retry) {
+        if (!out->backend->retry || refused_for_good(rc)) {
             give_up(out);
             break;
         }
@@ -393,6 +405,8 @@ static void output_free(struct output *out)
         flv_tag_unref(out->headers[k]);
     pthread_cond_destroy(&out->cond);
     pthread_mutex_destroy(&out->lock);
+    if (out->cancel_fd >= 0)
+        close(out->cancel_fd);
     free(out->url);
     free(out->ca_file);
     free(out->display);
@@ -422,8 +436,11 @@ static struct output *output_create(const struct output_backend_ops *ops, const 
     out->display = malloc(display_size);
     out->ca_file = out->opts.ca_file ? strdup(out->opts.ca_file) : NULL;
     out->opts.ca_file = out->ca_file;
+    out->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    out->opts.cancel_fd = out->cancel_fd;
     out->queue = output_queue_create(out->opts.drop_threshold_ms, OUTPUT_QUEUE_MAX_BYTES);
-    if (!out->url || !out->display || (opts && opts->ca_file && !out->ca_file) || !out->queue) {
+    if (!out->url || !out->display || (opts && opts->ca_file && !out->ca_file) || !out->queue ||
+        out->cancel_fd < 0) {
         log_error(COMPONENT, "cannot start an output: out of memory");
         output_free(out);
         return NULL;
@@ -524,6 +541,14 @@ const char *output_display_name(const struct output *out)
     return out ? out->display : "(none)";
 }
 
+/* Makes the backend's blocked calls fail at once (see output_options.cancel_fd). */
+static void cancel_backend(struct output *out)
+{
+    uint64_t one = 1;
+    ssize_t unused = write(out->cancel_fd, &one, sizeof(one));
+    (void)unused;
+}
+
 void output_stop_begin(struct output *out)
 {
     if (!out)
@@ -533,9 +558,13 @@ void output_stop_begin(struct output *out)
         out->stop = true;
         out->stop_deadline_ns = clock_now_ns() + (int64_t)out->opts.flush_timeout_ms * NS_PER_MS;
     }
+    bool connected = out->connected;
     pthread_cond_broadcast(&out->cond);
     pthread_mutex_unlock(&out->lock);
     output_queue_wake(out->queue);
+    /* Nothing to flush while connecting or waiting to reconnect: give up on the attempt now. */
+    if (!connected)
+        cancel_backend(out);
 }
 
 void output_join(struct output *out)
@@ -543,7 +572,19 @@ void output_join(struct output *out)
     if (!out || out->joined)
         return;
     output_stop_begin(out);
-    pthread_join(out->thread, NULL);
+    /* The sender stops by itself at the flush deadline unless a backend call is blocked on the
+     * network; past the deadline (and a little slack for a clean close), cancel that call. */
+    int64_t limit = out->stop_deadline_ns + JOIN_SLACK_MS * NS_PER_MS;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np takes CLOCK_REALTIME */
+    int64_t realtime_limit = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec +
+                             (limit - clock_now_ns());
+    ts.tv_sec = (time_t)(realtime_limit / NS_PER_SEC);
+    ts.tv_nsec = (long)(realtime_limit % NS_PER_SEC);
+    if (pthread_timedjoin_np(out->thread, NULL, &ts) != 0) {
+        cancel_backend(out);
+        pthread_join(out->thread, NULL);
+    }
     out->joined = true;
 }
 

@@ -25,7 +25,12 @@ struct output_options {
     int reconnect_initial_ms;   /* 1000 */
     double reconnect_factor;    /* 1.5 */
     int reconnect_max_ms;       /* 30000 */
-    int flush_timeout_ms;       /* how long close may spend sending what is queued (1500) */
+    int flush_timeout_ms;       /* how long stop may spend sending what is queued (1200) */
+    /* Set by the output wrapper for its backend (callers leave it -1): an eventfd that becomes
+     * readable when the output must give up at once (stop requested and the flush deadline
+     * passed, or stop while not connected). Backends watch it wherever they may block —
+     * resolve, connect, TLS and RTMP handshakes, writes — and then fail with -ECANCELED. */
+    int cancel_fd;
     /* Optional: asked for the URL before every (re)connect. Returns a malloc'd URL the output
      * frees, or NULL to keep using the last one. Called on the output's thread. */
     char *(*url_provider)(void *opaque, bool reconnect);
@@ -39,7 +44,9 @@ struct output_backend_ops {
     const char *name;     /* "rtmp", "file" */
     bool retry;           /* reconnect after a failure (rtmp) or give up (file) */
     /* Opens url. On failure returns a negative errno after logging the reason once, naming
-     * the destination (never the stream key). *state is the backend's. */
+     * the destination (never the stream key). -EPERM (certificate refused), -EINVAL and -ENOENT
+     * (unusable URL or CA file) are final: the output gives up instead of retrying. -ECANCELED
+     * when opts->cancel_fd fired. *state is the backend's. */
     int (*open)(void **state, const char *url, const struct output_options *opts);
     /* Sends one tag with the given (rebased) timestamp; 0 or a negative errno. */
     int (*write)(void *state, const struct flv_tag *tag, int64_t ts_ms);

@@ -20,7 +20,7 @@
 #include "core/percentile.h"
 #include "media/aac_silence.h"
 #include "media/flv.h"
-#include "net/stream_url.h"
+#include "media/muxer.h"
 
 struct pipeline {
     struct pipeline_config cfg;
@@ -35,8 +35,7 @@ struct pipeline {
     int event_fd;
     int result; /* media thread's outcome, read after join */
 
-    int64_t audio_frames; /* silent AAC frames pushed so far */
-    int64_t last_dts_ms;  /* newest tag timestamp pushed, for monotonic interleaving */
+    struct muxer mux; /* media thread only */
 
     pthread_mutex_t stats_lock;
     struct percentile_window encode_us;
@@ -49,46 +48,22 @@ struct pipeline {
 
 static const char *COMPONENT = "pipeline";
 
-static void push_all(struct pipeline *p, struct flv_tag *tag)
+/* The muxer's sink: every tag to every output's queue. */
+static int push_all(void *opaque, struct flv_tag *tag)
 {
+    struct pipeline *p = opaque;
     for (int i = 0; i < p->n_outputs; i++)
         output_push(p->outputs[i], tag);
+    if (tag->type == FLV_TAG_VIDEO && !tag->header)
+        atomic_fetch_add_explicit(&p->frames_out, 1, memory_order_relaxed);
     flv_tag_unref(tag);
-}
-
-/* Audio is produced on the stream clock: every silent frame whose time has come before video
- * timestamp up_to_ms is pushed first, so tags leave in timestamp order. */
-static int push_audio_until(struct pipeline *p, int64_t up_to_ms)
-{
-    size_t size;
-    const uint8_t *aac = aac_silence_frame(&size);
-    while (aac_frame_dts_ms(p->audio_frames) <= up_to_ms) {
-        struct flv_tag *tag = flv_aac_frame(aac, size, aac_frame_dts_ms(p->audio_frames));
-        if (!tag)
-            return -ENOMEM;
-        p->audio_frames++;
-        push_all(p, tag);
-    }
     return 0;
 }
 
 static int on_packet(void *opaque, const struct h264_packet *pkt)
 {
     struct pipeline *p = opaque;
-    struct flv_tag *tag = flv_avc_frame(pkt, p->cfg.enc.fps_den, p->cfg.enc.fps_num);
-    if (!tag)
-        return -ENOMEM;
-    if (tag->dts_ms < p->last_dts_ms) /* never let a rounding step go backwards */
-        tag->dts_ms = p->last_dts_ms;
-    p->last_dts_ms = tag->dts_ms;
-    int rc = push_audio_until(p, tag->dts_ms);
-    if (rc < 0) {
-        flv_tag_unref(tag);
-        return rc;
-    }
-    push_all(p, tag);
-    atomic_fetch_add_explicit(&p->frames_out, 1, memory_order_relaxed);
-    return 0;
+    return muxer_video(&p->mux, pkt);
 }
 
 static int open_encoder(struct pipeline *p)
@@ -118,15 +93,8 @@ static int open_encoder(struct pipeline *p)
     return -ENODEV;
 }
 
-static bool url_is_rtmp(const char *url)
-{
-    struct stream_url parsed;
-    char err[128];
-    return stream_url_parse(url, &parsed, err, sizeof(err)) == 0 && parsed.kind != STREAM_URL_FILE;
-}
-
-/* Gives every output the stream headers it sends after each connect. RTMP publishers wrap the
- * metadata in @setDataFrame; a file holds plain onMetaData. */
+/* Gives every output the stream headers it sends after each connect. The metadata is the plain
+ * onMetaData a file holds; the RTMP output wraps it in @setDataFrame itself. */
 static int set_headers(struct pipeline *p)
 {
     struct flv_stream_info info = {
@@ -141,21 +109,18 @@ static int set_headers(struct pipeline *p)
     };
     size_t asc_size;
     const uint8_t *asc = aac_silence_config(&asc_size);
-    struct flv_tag *meta_rtmp = flv_metadata_tag(&info, true);
-    struct flv_tag *meta_file = flv_metadata_tag(&info, false);
+    struct flv_tag *meta = flv_metadata_tag(&info, false);
     struct flv_tag *avc = flv_avc_sequence_header(p->enc->extradata, p->enc->extradata_size);
     struct flv_tag *aac = flv_aac_sequence_header(asc, asc_size);
     int rc = 0;
-    if (!meta_rtmp || !meta_file || !avc || !aac) {
+    if (!meta || !avc || !aac) {
         log_error(COMPONENT, "cannot build stream headers (encoder gave no SPS/PPS?)");
         rc = -EINVAL;
     } else {
         for (int i = 0; i < p->n_outputs; i++)
-            output_set_headers(p->outputs[i], url_is_rtmp(p->cfg.outputs[i]) ? meta_rtmp : meta_file,
-                               avc, aac);
+            output_set_headers(p->outputs[i], meta, avc, aac);
     }
-    flv_tag_unref(meta_rtmp);
-    flv_tag_unref(meta_file);
+    flv_tag_unref(meta);
     flv_tag_unref(avc);
     flv_tag_unref(aac);
     return rc;
@@ -244,7 +209,7 @@ static void *media_thread(void *arg)
     if (rc == 0)
         rc = p->enc->ops->flush(p->enc, &sink);
     if (rc == 0)
-        rc = push_audio_until(p, p->last_dts_ms);
+        rc = muxer_audio_until(&p->mux, p->mux.last_dts_ms);
     p->result = rc;
     uint64_t one = 1;
     ssize_t unused = write(p->event_fd, &one, sizeof(one));
@@ -303,6 +268,7 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg)
     }
     if (set_headers(p) < 0)
         goto fail;
+    muxer_init(&p->mux, cfg->enc.fps_den, cfg->enc.fps_num, push_all, p);
     p->prev_stats_ns = clock_now_ns();
     if (pthread_create(&p->thread, NULL, media_thread, p) != 0) {
         log_error(COMPONENT, "cannot start the media thread");
