@@ -37,6 +37,10 @@ struct pipeline {
 
     struct muxer mux; /* media thread only */
 
+    pthread_mutex_t snapshot_lock; /* guards the pending snapshot request */
+    pipeline_snapshot_fn snapshot_ready;
+    void *snapshot_opaque;
+
     pthread_mutex_t stats_lock;
     struct percentile_window encode_us;
     atomic_uint_fast64_t frames_out; /* written by the media thread, read by stats */
@@ -135,6 +139,33 @@ static void record_encode(struct pipeline *p, int64_t encode_ns, uint64_t copied
     pthread_mutex_unlock(&p->stats_lock);
 }
 
+/* Serves a pending thumbnail request from the frame just drawn. The RGB conversion is one libyuv
+ * pass on a thumbnail cadence (minutes), outside the per-frame copy budget. */
+static void deliver_snapshot(struct pipeline *p, const struct frame *frame)
+{
+    pthread_mutex_lock(&p->snapshot_lock);
+    pipeline_snapshot_fn ready = p->snapshot_ready;
+    void *opaque = p->snapshot_opaque;
+    p->snapshot_ready = NULL;
+    pthread_mutex_unlock(&p->snapshot_lock);
+    if (ready)
+        ready(opaque, thumbnail_capture(frame));
+}
+
+int pipeline_request_snapshot(struct pipeline *p, pipeline_snapshot_fn ready, void *opaque)
+{
+    int rc = 0;
+    pthread_mutex_lock(&p->snapshot_lock);
+    if (p->snapshot_ready) {
+        rc = -EBUSY;
+    } else {
+        p->snapshot_ready = ready;
+        p->snapshot_opaque = opaque;
+    }
+    pthread_mutex_unlock(&p->snapshot_lock);
+    return rc;
+}
+
 /* Captures and encodes frame tick n. */
 static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink *sink)
 {
@@ -152,6 +183,7 @@ static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink
         return rc;
     }
     frame->capture_ns = clock_now_ns();
+    deliver_snapshot(p, frame);
     rc = p->enc->ops->encode(p->enc, frame, sink);
     if (rc < 0) {
         log_error(COMPONENT, "encode failed: %s", strerror(-rc));
@@ -228,6 +260,7 @@ static void pipeline_free(struct pipeline *p)
     if (p->event_fd >= 0)
         close(p->event_fd);
     pthread_mutex_destroy(&p->stats_lock);
+    pthread_mutex_destroy(&p->snapshot_lock);
     free(p);
 }
 
@@ -239,6 +272,7 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg)
     p->cfg = *cfg;
     p->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&p->stats_lock, NULL);
+    pthread_mutex_init(&p->snapshot_lock, NULL);
     percentile_reset(&p->encode_us);
     if (p->event_fd < 0)
         goto fail;

@@ -14,6 +14,7 @@
 
 #include "hwenc/hwenc.h"
 #include "media/output.h"
+#include "media/thumbnail.h"
 #include "platform/capture.h"
 
 #define PIPELINE_MAX_OUTPUTS 8
@@ -53,6 +54,13 @@ struct pipeline;
 struct pipeline *pipeline_start(const struct pipeline_config *cfg);
 /* An eventfd that becomes readable when the media thread has ended on its own. */
 int pipeline_event_fd(const struct pipeline *p);
+/* Receives a thumbnail of a captured frame (ownership passes; NULL when out of memory). Called on
+ * the media thread: hand the image over to another thread and return at once. */
+typedef void (*pipeline_snapshot_fn)(void *opaque, struct thumbnail_image *img);
+/* Asks for a thumbnail of the next frame the source draws. -EBUSY while one is pending. A request
+ * still pending when the pipeline stops is dropped: ready is then never called. */
+int pipeline_request_snapshot(struct pipeline *p, pipeline_snapshot_fn ready, void *opaque);
+
 /* Fills stats for the interval since the previous call. */
 void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *stats);
 /* Stops capture, flushes the encoder, sends what is queued, closes every output, fills final
