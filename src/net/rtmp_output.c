@@ -8,13 +8,18 @@
  * end of a socketpair whose other end a pump thread relays through TLS (tls_pump.c); for rtmp
  * librtmp gets the TCP socket. Guards around librtmp:
  *  - SO_RCVTIMEO/SO_SNDTIMEO on its socket, so a silent server cannot hang a send or receive;
- *  - a watchdog that shuts the socket down when the connect deadline passes, since librtmp's
- *    handshake loops could otherwise wait io_timeout per read;
- *  - a dup of its socket (guard_fd) so that the watchdog never touches a recycled fd number;
+ *  - a guard (net_guard, net_connect.h) for the whole connection, that shuts the socket down
+ *    when the connect deadline passes (librtmp's handshake loops could otherwise wait
+ *    io_timeout per read) and whenever the output's cancel fd fires, so that a stop never waits
+ *    on the network: a blocked handshake, send or goodbye fails at once;
+ *  - a dup of its socket (guard_fd), kept open until close, so that the guard never touches a
+ *    recycled fd number;
  *  - SIGPIPE ignored (librtmp sends without MSG_NOSIGNAL);
  *  - what the server sends (acks, pings, status) is read between writes, because a publishing
  *    librtmp never reads and the server's messages would otherwise pile up.
- * The stream key is never logged: messages name host:port or the redacted URL.
+ * Resolve, TCP connect, TLS handshake and the TLS pump watch the cancel fd themselves. A
+ * cancelled call returns -ECANCELED and logs at debug level only: a requested stop is not a
+ * failure. The stream key is never logged: messages name host:port or the redacted URL.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +33,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <librtmp/amf.h>
@@ -47,26 +51,6 @@
 #define RTMP_DATA_CHANNEL 0x04    /* audio, video and data messages, as librtmp's RTMP_Write */
 #define RTMP_CLOSE_TIMEOUT_MS 500 /* goodbye + TLS flush; stop must finish within 2 s */
 #define DRAIN_MAX_PACKETS 32      /* per write, so a chatty server cannot starve the sender */
-
-struct rtmp_conn {
-    RTMP *rtmp;
-    char *librtmp_url; /* librtmp keeps pointers into it: freed after RTMP_Free */
-    struct stream_url url;
-    char where[300];    /* host:port, for messages */
-    char display[1200]; /* redacted URL */
-    bool tls_mode;
-    int tcp_fd;   /* rtmps: the TLS socket; rtmp: -1 (librtmp's socket is it) */
-    int guard_fd; /* dup of librtmp's socket, see the header comment */
-    struct tls_conn *tls;
-    struct tls_pump *pump;
-    int stream_id;
-    int io_timeout_ms;
-    bool failed;
-    int fail_rc;
-    char status[256];       /* an error status the server sent, for messages */
-    unsigned char *scratch; /* RTMP_MAX_HEADER_SIZE headroom + body: librtmp writes in it */
-    size_t scratch_cap;
-};
 
 /* snprintf for messages, where cutting a long line short is fine. */
 static void msgf(char *out, size_t size, const char *fmt, ...)
@@ -112,70 +96,27 @@ static void global_init(void)
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
-/* ---- connect watchdog ---- */
-
-struct watchdog {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done, fired, running;
-    int fd;
-    int64_t deadline_ns;
+struct rtmp_conn {
+    RTMP *rtmp;
+    char *librtmp_url; /* librtmp keeps pointers into it: freed after RTMP_Free */
+    struct stream_url url;
+    char where[300];    /* host:port, for messages */
+    char display[1200]; /* redacted URL */
+    bool tls_mode;
+    int tcp_fd;    /* rtmps: the TLS socket; rtmp: -1 (librtmp's socket is it) */
+    int guard_fd;  /* dup of librtmp's socket, see the header comment */
+    int cancel_fd; /* output_options.cancel_fd (the output's; -1: none) */
+    struct net_guard *guard;
+    struct tls_conn *tls;
+    struct tls_pump *pump;
+    int stream_id;
+    int io_timeout_ms;
+    bool failed;
+    int fail_rc;
+    char status[256];       /* an error status the server sent, for messages */
+    unsigned char *scratch; /* RTMP_MAX_HEADER_SIZE headroom + body: librtmp writes in it */
+    size_t scratch_cap;
 };
-
-static void *watchdog_main(void *arg)
-{
-    struct watchdog *w = arg;
-    struct timespec until = {.tv_sec = (time_t)(w->deadline_ns / NS_PER_SEC),
-                             .tv_nsec = (long)(w->deadline_ns % NS_PER_SEC)};
-    pthread_mutex_lock(&w->lock);
-    while (!w->done) {
-        if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT && !w->done) {
-            w->fired = true;
-            shutdown(w->fd, SHUT_RDWR); /* wakes librtmp's blocked recv/send */
-            break;
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
-static int watchdog_start(struct watchdog *w, int fd, int64_t deadline_ns)
-{
-    memset(w, 0, sizeof(*w));
-    w->fd = fd;
-    w->deadline_ns = deadline_ns;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&w->lock, NULL);
-    int rc = pthread_create(&w->thread, NULL, watchdog_main, w);
-    if (rc != 0) {
-        pthread_cond_destroy(&w->cond);
-        pthread_mutex_destroy(&w->lock);
-        return -rc;
-    }
-    w->running = true;
-    return 0;
-}
-
-/* Stops the watchdog; true if it fired. */
-static bool watchdog_stop(struct watchdog *w)
-{
-    if (!w->running)
-        return false;
-    pthread_mutex_lock(&w->lock);
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->lock);
-    w->running = false;
-    return w->fired;
-}
 
 /* ---- server messages ---- */
 
@@ -292,6 +233,13 @@ static void io_failure_reason(struct rtmp_conn *c, int err, char *out, size_t si
         msgf(out, size, "%s", strerror(err));
 }
 
+/* A stop that did not wait for the network: worth a debug line, not a warning. */
+static int cancelled(const struct rtmp_conn *c, const char *doing)
+{
+    log_debug("rtmp", "%s %s cancelled (stopping)", doing, c->where);
+    return -ECANCELED;
+}
+
 /* Reads and handles what the server sent, without waiting for more. 0 or a negative errno. */
 static int drain(struct rtmp_conn *c)
 {
@@ -305,6 +253,8 @@ static int drain(struct rtmp_conn *c)
         RTMPPacket pkt;
         errno = 0;
         if (!read_packet(r, &pkt)) {
+            if (net_cancelled(c->cancel_fd))
+                return cancelled(c, "receiving from");
             char why[256];
             io_failure_reason(c, errno, why, sizeof(why));
             log_warn("rtmp", "connection to %s lost: %s", c->where, why);
@@ -426,7 +376,7 @@ static void set_io_timeouts(int fd, int ms)
 static int open_transport(struct rtmp_conn *c, const struct output_options *opts,
                           int64_t deadline_ns, int connect_ms, int *lfd, char *err, size_t err_size)
 {
-    int fd = net_connect(c->url.host, c->url.port, deadline_ns, err, err_size);
+    int fd = net_connect(c->url.host, c->url.port, deadline_ns, c->cancel_fd, err, err_size);
     if (fd < 0)
         return fd;
     if (!c->tls_mode) {
@@ -435,7 +385,8 @@ static int open_transport(struct rtmp_conn *c, const struct output_options *opts
     }
     c->tcp_fd = fd;
     char why[224];
-    int rc = tls_connect(&c->tls, fd, c->url.host, opts->ca_file, deadline_ns, why, sizeof(why));
+    int rc = tls_connect(&c->tls, fd, c->url.host, opts->ca_file, deadline_ns, c->cancel_fd, why,
+                         sizeof(why));
     if (rc == -ETIMEDOUT) {
         msgf(err, err_size, "%s: no answer within %d ms (timed out in the TLS handshake)", c->where,
              connect_ms);
@@ -451,7 +402,7 @@ static int open_transport(struct rtmp_conn *c, const struct output_options *opts
         msgf(err, err_size, "%s: socketpair: %s", c->where, strerror(-rc));
         return rc;
     }
-    rc = tls_pump_start(&c->pump, sv[1], c->tls, fd, c->where);
+    rc = tls_pump_start(&c->pump, sv[1], c->tls, fd, c->cancel_fd, c->where);
     if (rc < 0) {
         close(sv[0]);
         msgf(err, err_size, "%s: cannot start the TLS pump: %s", c->where, strerror(-rc));
@@ -484,7 +435,9 @@ static int rtmp_phase_error(struct rtmp_conn *c, const char *phase, bool timed_o
 static int open_rtmp(struct rtmp_conn *c, int lfd, int64_t deadline_ns, int connect_ms, char *err,
                      size_t err_size)
 {
-    set_io_timeouts(lfd, c->io_timeout_ms);
+    /* During the handshake the guard enforces the connect deadline; a shorter per-read timeout
+     * would cut a slow but legal handshake short with the wrong message. */
+    set_io_timeouts(lfd, connect_ms > c->io_timeout_ms ? connect_ms : c->io_timeout_ms);
     c->guard_fd = fcntl(lfd, F_DUPFD_CLOEXEC, 0);
     c->rtmp = RTMP_Alloc();
     if (c->rtmp)
@@ -506,8 +459,12 @@ static int open_rtmp(struct rtmp_conn *c, int lfd, int64_t deadline_ns, int conn
     r->m_sb.sb_socket = lfd;
     r->m_bSendCounter = TRUE;
 
-    struct watchdog wd;
-    bool watched = watchdog_start(&wd, c->guard_fd, deadline_ns) == 0;
+    /* Without the guard neither the deadline nor a stop could interrupt librtmp. */
+    int rc = net_guard_start(&c->guard, c->guard_fd, c->cancel_fd, deadline_ns);
+    if (rc < 0) {
+        msgf(err, err_size, "%s: cannot start a thread: %s", c->where, strerror(-rc));
+        return rc;
+    }
     const char *phase = "RTMP handshake";
     errno = 0;
     bool ok = RTMP_Connect1(r, NULL);
@@ -516,14 +473,17 @@ static int open_rtmp(struct rtmp_conn *c, int lfd, int64_t deadline_ns, int conn
         ok = send_chunk_size(r) && connect_stream(c);
     }
     int err_no = errno;
-    bool fired = watched && watchdog_stop(&wd);
-    if (!ok || fired)
-        return rtmp_phase_error(c, phase, fired, err_no, connect_ms, err, err_size);
+    bool intact = net_guard_clear_deadline(c->guard);
+    if (net_cancelled(c->cancel_fd) && (!ok || !intact)) {
+        msgf(err, err_size, "%s: cancelled in the %s", c->where, phase);
+        return -ECANCELED;
+    }
+    if (!ok || !intact)
+        return rtmp_phase_error(c, phase, net_guard_timed_out(c->guard), err_no, connect_ms, err,
+                                err_size);
     c->stream_id = r->m_stream_id;
     c->status[0] = '\0'; /* e.g. an _error answer to releaseStream that did not matter */
-    /* The watchdog is gone; keeping a second descriptor would only delay the pump's EOF. */
-    close(c->guard_fd);
-    c->guard_fd = -1;
+    set_io_timeouts(r->m_sb.sb_socket, c->io_timeout_ms);
     return 0;
 }
 
@@ -537,6 +497,7 @@ static int rtmp_open(void **state, const char *url, const struct output_options 
     if (!c)
         return -ENOMEM;
     c->tcp_fd = c->guard_fd = -1;
+    c->cancel_fd = opts->cancel_fd;
     stream_url_redact(url, c->display, sizeof(c->display));
     char err[512];
     int rc = stream_url_parse(url, &c->url, err, sizeof(err));
@@ -561,7 +522,9 @@ static int rtmp_open(void **state, const char *url, const struct output_options 
     if (rc == 0)
         rc = open_rtmp(c, lfd, deadline, connect_ms, err, sizeof(err));
     if (rc < 0) {
-        log_error("rtmp", "%s connect to %s", c->tls_mode ? "RTMPS" : "RTMP", err);
+        /* A requested stop is not a failure: no error line for it. */
+        log_msg(rc == -ECANCELED ? LOG_DEBUG : LOG_ERROR, "rtmp", "%s connect to %s",
+                c->tls_mode ? "RTMPS" : "RTMP", err);
         c->failed = true;
         rtmp_close(c);
         return rc;
@@ -611,6 +574,8 @@ static int rtmp_write(void *state, const struct flv_tag *tag, int64_t ts_ms)
     struct rtmp_conn *c = state;
     if (c->failed)
         return c->fail_rc;
+    if (net_cancelled(c->cancel_fd))
+        return mark_failed(c, cancelled(c, "sending to"));
     RTMP *r = c->rtmp;
     if (!RTMP_IsConnected(r)) {
         log_warn("rtmp", "connection to %s is closed", c->where);
@@ -653,6 +618,8 @@ static int rtmp_write(void *state, const struct flv_tag *tag, int64_t ts_ms)
     errno = 0;
     bool ok = RTMP_SendPacket(r, &pkt, FALSE);
     int err_no = errno;
+    if (!ok && net_cancelled(c->cancel_fd))
+        return mark_failed(c, cancelled(c, "sending to"));
     if (!ok) {
         char why[256];
         io_failure_reason(c, err_no, why, sizeof(why));
@@ -670,18 +637,20 @@ static void rtmp_close(void *state)
         return;
     if (c->rtmp) {
         RTMP *r = c->rtmp;
-        if (c->failed)
-            r->m_stream_id = 0; /* no goodbye over a broken connection */
+        if (c->failed || net_cancelled(c->cancel_fd))
+            r->m_stream_id = 0; /* no goodbye over a broken or abandoned connection */
         else if (RTMP_IsConnected(r))
             set_io_timeouts(r->m_sb.sb_socket, RTMP_CLOSE_TIMEOUT_MS);
         /* FCUnpublish + deleteStream while publishing, then closes librtmp's socket and frees
-         * what librtmp allocated. */
+         * what librtmp allocated. The guard still runs: a cancel cuts the goodbye short. */
         RTMP_Close(r);
         RTMP_Free(r);
     }
+    net_guard_stop(c->guard);
     /* The pump sees librtmp's end close only once no descriptor refers to it any more. */
     if (c->guard_fd >= 0)
         close(c->guard_fd);
+    /* The pump watches the cancel fd too, so its linger ends at once on a cancel. */
     tls_pump_stop(c->pump, RTMP_CLOSE_TIMEOUT_MS);
     tls_free(c->tls);
     if (c->tcp_fd >= 0)

@@ -4,6 +4,8 @@
  *
  * The socket I/O callbacks are ours (not mbedtls_net_*) so that the fd stays the caller's and
  * errno is kept for messages; they use MSG_NOSIGNAL so a dead peer is an error, not SIGPIPE.
+ * The handshake waits with net_wait, so the output's cancel fd ends it at once (a stop never
+ * waits for a server that accepted TCP and never answers).
  */
 #include "net/tls.h"
 
@@ -205,8 +207,37 @@ static int handshake_error(struct tls_conn *c, int rc, const char *host, char *e
     return -EIO;
 }
 
+/* Runs the handshake on the non-blocking fd until done, the deadline or a cancel. */
+static int handshake(struct tls_conn *c, const char *host, int64_t deadline_ns, int cancel_fd,
+                     char *err, size_t err_size)
+{
+    int64_t started = clock_now_ns();
+    for (;;) {
+        int hs = mbedtls_ssl_handshake(&c->ssl);
+        if (hs == 0)
+            return 0;
+        if (hs != MBEDTLS_ERR_SSL_WANT_READ && hs != MBEDTLS_ERR_SSL_WANT_WRITE)
+            return handshake_error(c, hs, host, err, err_size);
+        short events = hs == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT;
+        int n = net_wait(c->fd, events, cancel_fd, deadline_ns);
+        long long spent = (long long)((clock_now_ns() - started) / NS_PER_MS);
+        if (n == -ECANCELED) {
+            snprintf(err, err_size, "TLS handshake cancelled after %lld ms", spent);
+            return n;
+        }
+        if (n == 0) {
+            snprintf(err, err_size, "TLS handshake timed out after %lld ms", spent);
+            return -ETIMEDOUT;
+        }
+        if (n < 0) {
+            snprintf(err, err_size, "poll: %s", strerror(-n));
+            return n;
+        }
+    }
+}
+
 int tls_connect(struct tls_conn **out, int fd, const char *host, const char *ca_file,
-                int64_t deadline_ns, char *err, size_t err_size)
+                int64_t deadline_ns, int cancel_fd, char *err, size_t err_size)
 {
     *out = NULL;
     struct tls_conn *c = calloc(1, sizeof(*c));
@@ -231,28 +262,8 @@ int tls_connect(struct tls_conn **out, int fd, const char *host, const char *ca_
             snprintf(err, err_size, "fcntl: %s", strerror(-rc));
         }
     }
-    int64_t started = clock_now_ns();
-    while (rc == 0) {
-        int hs = mbedtls_ssl_handshake(&c->ssl);
-        if (hs == 0)
-            break;
-        if (hs != MBEDTLS_ERR_SSL_WANT_READ && hs != MBEDTLS_ERR_SSL_WANT_WRITE) {
-            rc = handshake_error(c, hs, host, err, err_size);
-            break;
-        }
-        int left = net_remaining_ms(deadline_ns);
-        struct pollfd pfd = {.fd = fd,
-                             .events = hs == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT};
-        int n = left > 0 ? poll(&pfd, 1, left) : 0;
-        if (n < 0 && errno != EINTR) {
-            rc = -errno;
-            snprintf(err, err_size, "poll: %s", strerror(-rc));
-        } else if (n == 0) {
-            rc = -ETIMEDOUT;
-            snprintf(err, err_size, "TLS handshake timed out after %lld ms",
-                     (long long)((clock_now_ns() - started) / NS_PER_MS));
-        }
-    }
+    if (rc == 0)
+        rc = handshake(c, host, deadline_ns, cancel_fd, err, err_size);
     if (rc < 0) {
         tls_free(c);
         return rc;

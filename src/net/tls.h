@@ -20,12 +20,13 @@ struct tls_conn;
 
 /* Handshakes as a client over the connected socket fd, verifying the certificate for host and
  * trusting the CAs in TLS_SYSTEM_CA_FILE plus those in ca_file (PEM; NULL for none), before
- * deadline_ns (CLOCK_MONOTONIC). fd is switched to non-blocking mode and stays owned by the
- * caller, who closes it after tls_free. On success *out is the caller's (tls_free). On failure
- * returns a negative errno (-ETIMEDOUT, -ECONNRESET, -EPERM for a refused certificate, -EIO)
- * with a one-line reason in err, e.g. "certificate not trusted (use --ca-file to add a CA)". */
+ * deadline_ns (CLOCK_MONOTONIC) and unless cancel_fd (-1: none) becomes readable. fd is switched
+ * to non-blocking mode and stays owned by the caller, who closes it after tls_free. On success
+ * *out is the caller's (tls_free). On failure returns a negative errno (-ETIMEDOUT, -ECANCELED,
+ * -ECONNRESET, -EPERM for a refused certificate, -EIO) with a one-line reason in err, e.g.
+ * "certificate not trusted (use --ca-file to add a CA)". */
 int tls_connect(struct tls_conn **out, int fd, const char *host, const char *ca_file,
-                int64_t deadline_ns, char *err, size_t err_size);
+                int64_t deadline_ns, int cancel_fd, char *err, size_t err_size);
 
 /* Reads decrypted bytes: > 0 bytes read, 0 when the peer closed the connection, -EAGAIN when
  * nothing can be read now (see tls_wants), or another negative errno (see tls_error). */

@@ -4,7 +4,8 @@
  *
  * One thread, non-blocking on every fd, one buffer per direction. A buffer that cannot be
  * delivered stops reading on its side, so back-pressure reaches librtmp as a full socketpair
- * (its SO_SNDTIMEO then fires) exactly as a slow TCP peer would.
+ * (its SO_SNDTIMEO then fires) exactly as a slow TCP peer would. The output's cancel fd is in
+ * every poll, so a stop never waits here for a server that stopped reading.
  */
 #include "net/tls_pump.h"
 
@@ -32,7 +33,8 @@ struct tls_pump {
     pthread_t thread;
     int local_fd;
     int tcp_fd;
-    int stop_fd; /* eventfd: tls_pump_stop was called */
+    int stop_fd;   /* eventfd: tls_pump_stop was called */
+    int cancel_fd; /* the output's: give up at once (-1: none) */
     struct tls_conn *tls;
     atomic_int linger_ms;
     atomic_bool failed;
@@ -137,24 +139,31 @@ static int pump_down(struct tls_pump *p, struct pump_state *s)
     return progress;
 }
 
-/* Waits for something to do. Returns false when the stop deadline has passed. */
+/* Waits for something to do. Returns false when the stop deadline has passed or the cancel fd
+ * fired (the pump has then failed). */
 static bool pump_wait(struct tls_pump *p, struct pump_state *s)
 {
-    struct pollfd fds[3] = {{.fd = p->stop_fd, .events = POLLIN}};
+    struct pollfd fds[4] = {{.fd = p->stop_fd, .events = POLLIN},
+                            {.fd = p->cancel_fd, .events = POLLIN}};
     short local_events =
         (short)((s->up.len == 0 && !s->local_eof ? POLLIN : 0) | (s->local_full ? POLLOUT : 0));
     /* An fd with no events is left out: POLLHUP cannot be masked and would spin. */
-    fds[1].fd = local_events ? p->local_fd : -1;
-    fds[1].events = local_events;
-    fds[2].fd = s->tls_wait ? p->tcp_fd : -1;
-    fds[2].events = s->tls_wait;
+    fds[2].fd = local_events ? p->local_fd : -1;
+    fds[2].events = local_events;
+    fds[3].fd = s->tls_wait ? p->tcp_fd : -1;
+    fds[3].events = s->tls_wait;
     int timeout = -1;
     if (s->stop_at) {
         timeout = net_remaining_ms(s->stop_at);
         if (timeout == 0)
             return false;
     }
-    int n = poll(fds, 3, timeout);
+    int n = poll(fds, 4, timeout);
+    if (n > 0 && fds[1].revents) {
+        /* A stop that must not wait (e.g. the server stalled): no flush, no close_notify. */
+        pump_fail(p, s, "cancelled");
+        return false;
+    }
     if (n > 0 && (fds[0].revents & POLLIN) && s->stop_at == 0) {
         uint64_t v;
         ssize_t unused = read(p->stop_fd, &v, sizeof(v));
@@ -195,7 +204,7 @@ static void *pump_main(void *arg)
 }
 
 int tls_pump_start(struct tls_pump **out, int local_fd, struct tls_conn *tls, int tcp_fd,
-                   const char *where)
+                   int cancel_fd, const char *where)
 {
     *out = NULL;
     struct tls_pump *p = calloc(1, sizeof(*p));
@@ -205,6 +214,7 @@ int tls_pump_start(struct tls_pump **out, int local_fd, struct tls_conn *tls, in
     }
     p->local_fd = local_fd;
     p->tcp_fd = tcp_fd;
+    p->cancel_fd = cancel_fd;
     p->tls = tls;
     snprintf(p->where, sizeof(p->where), "%s", where);
     atomic_init(&p->failed, false);

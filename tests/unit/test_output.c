@@ -7,6 +7,7 @@
  * slow output never stalls the encoder or another output."
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,16 +43,30 @@ static struct fake {
     int fail_opens;    /* the next n opens fail */
     int fail_write_at; /* the write with this number (1-based, all connections) fails */
     int write_delay_ms;
+    bool block_open, block_write; /* block until opts.cancel_fd fires (at most 5 s) */
+    int cancel_fd;                /* opts.cancel_fd of the last open */
     int64_t open_ns[MAX_OPENS];
     char urls[MAX_OPENS][128];
     struct rec recs[MAX_RECS];
     int nrecs;
 } F = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* As a backend blocked on a server that never answers: only the cancel fd ends the wait. */
+static int wait_for_cancel(int cancel_fd)
+{
+    struct pollfd pfd = {.fd = cancel_fd, .events = POLLIN};
+    return poll(&pfd, 1, 5000) == 1 ? -ECANCELED : -ETIMEDOUT;
+}
+
 static int fake_open(void **state, const char *url, const struct output_options *opts)
 {
-    (void)opts;
     pthread_mutex_lock(&F.lock);
+    F.cancel_fd = opts->cancel_fd;
+    if (F.block_open) {
+        F.opens++;
+        pthread_mutex_unlock(&F.lock);
+        return wait_for_cancel(opts->cancel_fd);
+    }
     int n = F.opens++;
     if (n < MAX_OPENS) {
         F.open_ns[n] = clock_now_ns();
@@ -72,6 +87,11 @@ static int fake_write(void *state, const struct flv_tag *tag, int64_t ts_ms)
 {
     pthread_mutex_lock(&F.lock);
     int n = ++F.writes;
+    if (F.block_write) {
+        int fd = F.cancel_fd;
+        pthread_mutex_unlock(&F.lock);
+        return wait_for_cancel(fd);
+    }
     int delay = F.write_delay_ms;
     bool fail = n == F.fail_write_at;
     if (!fail && F.nrecs < MAX_RECS)
@@ -119,6 +139,8 @@ static int setup(void **state)
     F.fail_opens = 0;
     F.fail_write_at = -1;
     F.write_delay_ms = 0;
+    F.block_open = F.block_write = false;
+    F.cancel_fd = -1;
     pthread_mutex_unlock(&F.lock);
     return 0;
 }
@@ -484,6 +506,53 @@ static void test_slow_backend_drops(void **state)
     assert_true(clock_now_ns() - t0 < (100 + 50 + 200) * NS_PER_MS);
 }
 
+/* Issue: "SIGINT/SIGTERM: [...] exit 0 within 2 s", also while a connect hangs: stop while the
+ * backend's open waits on a silent server fires the cancel fd at once. */
+static void test_stop_cancels_blocked_open(void **state)
+{
+    (void)state;
+    struct output_options o = fast_options();
+    pthread_mutex_lock(&F.lock);
+    F.block_open = true;
+    pthread_mutex_unlock(&F.lock);
+    struct output *out = output_start_with_backend(&fake_backend, "fake://h/app/k", &o);
+    assert_non_null(out);
+    assert_true(wait_for(&F.opens, 1, 1000));
+    int64_t t0 = clock_now_ns();
+    output_stop(out);
+    int64_t took_ms = (clock_now_ns() - t0) / NS_PER_MS;
+    assert_true(fake_get(&F.cancel_fd) >= 0); /* the backend was given a cancel fd */
+    assert_true(took_ms < 100);
+    assert_int_equal(fake_get(&F.opens), 1); /* a cancelled open is not retried */
+    print_message("    stop with a blocked open took %lld ms\n", (long long)took_ms);
+}
+
+/* ... and while a write is blocked by a stalled server: the flush gets flush_timeout_ms, then the
+ * cancel fd ends the write, and the connection is closed. */
+static void test_stop_cancels_blocked_write(void **state)
+{
+    (void)state;
+    struct output_options o = fast_options(); /* flush_timeout_ms 300 */
+    struct output *out = output_start_with_backend(&fake_backend, "fake://h/app/k", &o);
+    assert_non_null(out);
+    assert_true(wait_for(&F.conns, 1, 1000));
+    pthread_mutex_lock(&F.lock);
+    F.block_write = true;
+    pthread_mutex_unlock(&F.lock);
+    struct flv_tag *t = video(0, true);
+    output_push(out, t);
+    flv_tag_unref(t);
+    assert_true(wait_for(&F.writes, 1, 1000));
+    int64_t t0 = clock_now_ns();
+    output_stop(out);
+    int64_t took_ms = (clock_now_ns() - t0) / NS_PER_MS;
+    assert_true(took_ms >= 300);            /* the flush deadline was honoured first */
+    assert_true(took_ms < 300 + 200 + 100); /* + the join slack, + a prompt return */
+    assert_int_equal(fake_get(&F.closes), 1);
+    print_message("    stop with a blocked write took %lld ms (flush timeout 300 ms)\n",
+                  (long long)took_ms);
+}
+
 /* capture→socket latency: now - capture_ns after a successful video write; window reset. */
 static void test_latency_recorded(void **state)
 {
@@ -585,6 +654,8 @@ int main(void)
         cmocka_unit_test_setup(test_delay_grows_between_attempts, setup),
         cmocka_unit_test_setup(test_stop_interrupts_wait, setup),
         cmocka_unit_test_setup(test_slow_backend_drops, setup),
+        cmocka_unit_test_setup(test_stop_cancels_blocked_open, setup),
+        cmocka_unit_test_setup(test_stop_cancels_blocked_write, setup),
         cmocka_unit_test_setup(test_latency_recorded, setup),
         cmocka_unit_test_setup(test_stop_flushes, setup),
         cmocka_unit_test_setup(test_non_retrying_failure, setup),
