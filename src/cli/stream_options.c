@@ -114,6 +114,7 @@ static void set_defaults(struct stream_options *o)
     memset(o, 0, sizeof(*o));
     hwenc_params_default(&o->pipeline.enc);
     o->pipeline.encoder = "auto";
+    o->pipeline.provider_output = -1;
     output_options_default(&o->pipeline.output);
     terminal_options_default(&o->terminal);
 }

@@ -62,6 +62,7 @@ struct output {
     int cancel_fd;  /* eventfd handed to the backend as opts.cancel_fd */
     bool joined; /* output_join has returned; control thread only */
     atomic_bool failed;
+    atomic_bool reconnect_requested; /* output_reconnect: drop this connection, no delay */
     atomic_uint header_gen; /* bumped whenever headers[] changes */
 
     pthread_mutex_t lock; /* guards the members below */
@@ -387,6 +388,17 @@ static void *sender_main(void *arg)
             give_up(out);
             break;
         }
+        if (atomic_exchange(&out->reconnect_requested, false)) {
+            /* Asked for (fresh keys from the platform): the cancel that cut the connection
+             * must not cut the next attempt too. A stop after this is checked below. */
+            uint64_t count;
+            ssize_t unused = read(out->cancel_fd, &count, sizeof(count));
+            (void)unused;
+            if (stop_requested(out, NULL))
+                break;
+            log_info(COMPONENT, "%s: reconnecting now, as asked", out->display);
+            continue;
+        }
         if (stop_requested(out, NULL))
             break;
         int delay = output_reconnect_delay_ms(&out->opts, failures, &rng);
@@ -547,6 +559,14 @@ static void cancel_backend(struct output *out)
     uint64_t one = 1;
     ssize_t unused = write(out->cancel_fd, &one, sizeof(one));
     (void)unused;
+}
+
+void output_reconnect(struct output *out)
+{
+    if (!out || !out->backend->retry)
+        return;
+    atomic_store(&out->reconnect_requested, true);
+    cancel_backend(out);
 }
 
 void output_stop_begin(struct output *out)

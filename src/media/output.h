@@ -87,6 +87,10 @@ void output_get_stats(struct output *out, struct output_stats *stats);
 bool output_failed(struct output *out);
 /* The URL as it may be logged: stream key replaced by "…" plus its last 4 characters. */
 const char *output_display_name(const struct output *out);
+/* Drops the current connection (or attempt) at once and connects again without delay, asking
+ * url_provider (reconnect = true) for the URL first: a platform's recovery with fresh keys.
+ * Non-retrying outputs ignore it. Any thread. */
+void output_reconnect(struct output *out);
 /* Asks the sender to send what is queued (up to flush_timeout_ms) and close; returns at once,
  * so that several outputs flush at the same time. NULL ok. */
 void output_stop_begin(struct output *out);

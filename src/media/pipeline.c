@@ -295,7 +295,10 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg)
         goto fail;
     }
     for (int i = 0; i < cfg->n_outputs; i++) {
-        p->outputs[i] = output_start(cfg->outputs[i], &cfg->output);
+        struct output_options oo = cfg->output;
+        if (i != cfg->provider_output)
+            oo.url_provider = NULL; /* e.g. a local recording beside the platform's ingest */
+        p->outputs[i] = output_start(cfg->outputs[i], &oo);
         if (!p->outputs[i])
             goto fail;
         p->n_outputs++;
@@ -313,6 +316,12 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg)
 fail:
     pipeline_free(p);
     return NULL;
+}
+
+void pipeline_reconnect_output(struct pipeline *p, int i)
+{
+    if (i >= 0 && i < p->n_outputs)
+        output_reconnect(p->outputs[i]);
 }
 
 int pipeline_event_fd(const struct pipeline *p)

@@ -27,6 +27,7 @@ struct pipeline_config {
     const char *outputs[PIPELINE_MAX_OUTPUTS];
     int n_outputs;
     struct output_options output;
+    int provider_output;               /* the one output that uses output.url_provider (-1: none) */
     double duration_sec;               /* 0 = until stopped */
 };
 
@@ -60,6 +61,9 @@ typedef void (*pipeline_snapshot_fn)(void *opaque, struct thumbnail_image *img);
 /* Asks for a thumbnail of the next frame the source draws. -EBUSY while one is pending. A request
  * still pending when the pipeline stops is dropped: ready is then never called. */
 int pipeline_request_snapshot(struct pipeline *p, pipeline_snapshot_fn ready, void *opaque);
+
+/* Drops output i's connection and reconnects it at once (see output_reconnect). */
+void pipeline_reconnect_output(struct pipeline *p, int i);
 
 /* Fills stats for the interval since the previous call. */
 void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *stats);

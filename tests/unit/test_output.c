@@ -553,6 +553,48 @@ static void test_stop_cancels_blocked_write(void **state)
                   (long long)took_ms);
 }
 
+/* output_reconnect — the platform's recovery: "every reconnect of the output … first gets new
+ * agent/rtmp credentials …, then publishes at a keyframe on the new URL": a blocked write is
+ * abandoned at once, the provider is asked (reconnect = true) and its URL used without the
+ * reconnect delay. */
+static void test_reconnect_on_request(void **state)
+{
+    (void)state;
+    struct provider prov = {0};
+    struct output_options o = fast_options();
+    o.reconnect_initial_ms = 5000; /* a normal failure would wait this long */
+    o.url_provider = provide_url;
+    o.url_provider_opaque = &prov;
+    struct output *out = output_start_with_backend(&fake_backend, "fake://h/app/k", &o);
+    assert_non_null(out);
+    assert_true(wait_for(&F.conns, 1, 1000));
+    pthread_mutex_lock(&F.lock);
+    F.block_write = true;
+    pthread_mutex_unlock(&F.lock);
+    struct flv_tag *t = video(0, true);
+    output_push(out, t);
+    flv_tag_unref(t);
+    assert_true(wait_for(&F.writes, 1, 1000));
+    pthread_mutex_lock(&F.lock);
+    F.block_write = false;
+    pthread_mutex_unlock(&F.lock);
+    int64_t t0 = clock_now_ns();
+    output_reconnect(out);
+    assert_true(wait_for(&F.conns, 2, 1000));
+    assert_true((clock_now_ns() - t0) / NS_PER_MS < 500);
+    assert_int_equal(prov.calls, 2);
+    assert_true(prov.reconnect[1]);
+    pthread_mutex_lock(&F.lock);
+    assert_string_equal(F.urls[1], "fake://h/app/key1");
+    pthread_mutex_unlock(&F.lock);
+    /* the new connection is usable: the drained cancel does not cut it */
+    struct flv_tag *k = video(100, true);
+    output_push(out, k);
+    assert_true(wait_for_tag(2, k, 1000));
+    flv_tag_unref(k);
+    output_stop(out);
+}
+
 /* capture→socket latency: now - capture_ns after a successful video write; window reset. */
 static void test_latency_recorded(void **state)
 {
@@ -656,6 +698,7 @@ int main(void)
         cmocka_unit_test_setup(test_slow_backend_drops, setup),
         cmocka_unit_test_setup(test_stop_cancels_blocked_open, setup),
         cmocka_unit_test_setup(test_stop_cancels_blocked_write, setup),
+        cmocka_unit_test_setup(test_reconnect_on_request, setup),
         cmocka_unit_test_setup(test_latency_recorded, setup),
         cmocka_unit_test_setup(test_stop_flushes, setup),
         cmocka_unit_test_setup(test_non_retrying_failure, setup),
