@@ -12,6 +12,11 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"stream", cmd_stream, "encode a source and push it to RTMP/RTMPS outputs or a recording"},
+    {"register", cmd_register, "create the retake.tv agent account and save its credentials"},
+    {"verify", cmd_verify, "verify the agent with a human's tweet (or --status)"},
+    {"chat", cmd_chat, "send to or read a retake.tv chat (send TEXT | read [--follow])"},
+    {"status", cmd_status, "is the agent live: viewers, uptime, token stats"},
+    {"discover", cmd_discover, "public retake.tv data: live, newest, search, top, trades, ..."},
 };
 
 static void usage(FILE *f)

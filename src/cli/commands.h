@@ -6,5 +6,11 @@
 #define AGENTCAST_CLI_COMMANDS_H
 
 int cmd_stream(int argc, char **argv);
+/* retake.tv one-shot commands (src/cli/retake_*.c) */
+int cmd_register(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
 
 #endif
