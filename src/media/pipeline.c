@@ -373,6 +373,13 @@ void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *st)
     }
 }
 
+void pipeline_stop_begin(struct pipeline *p)
+{
+    atomic_store(&p->stop, true);
+    for (int i = 0; i < p->n_outputs; i++)
+        output_stop_begin(p->outputs[i]);
+}
+
 int pipeline_stop(struct pipeline *p, struct pipeline_stats *final)
 {
     if (!p)

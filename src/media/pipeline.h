@@ -67,6 +67,9 @@ void pipeline_reconnect_output(struct pipeline *p, int i);
 
 /* Fills stats for the interval since the previous call. */
 void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *stats);
+/* Tells the media thread and every output to stop, without waiting (pipeline_stop still must be
+ * called). Any thread. */
+void pipeline_stop_begin(struct pipeline *p);
 /* Stops capture, flushes the encoder, sends what is queued, closes every output, fills final
  * (if not NULL) with the stats once everything is closed, and frees. Returns 0, or a negative
  * errno when the media thread had failed or an output gave up. NULL ok. */

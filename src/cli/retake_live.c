@@ -1,0 +1,172 @@
+/*
+ * retake_live — `agentcast live`: the retake.tv session (src/retake/live.c) around the media
+ * pipeline. Takes every `agentcast stream` option plus its own; the live-only options are taken
+ * out of argv first and the rest is parsed by stream_options_parse.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "retake/live.h"
+#include "retake/validate.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: agentcast live [agentcast stream options] [live options]\n"
+          "\n"
+          "Goes live on retake.tv: checks the agent is verified, gets fresh RTMP keys, calls\n"
+          "stream/start, streams, waits for is_live, uploads a thumbnail of the stream, opens\n"
+          "the chat, then polls comments (one JSON line each on stdout), refreshes the\n"
+          "thumbnail every 3 min and recovers with fresh keys when the stream drops. SIGINT,\n"
+          "SIGTERM or `agentcast stop` end it with stream/stop.\n"
+          "\n"
+          "Live options:\n"
+          "  --api-base URL            default https://retake.tv/api/v1\n"
+          "  --credentials PATH        default ~/.config/retake/credentials.json\n"
+          "                            (RETAKE_ACCESS_TOKEN overrides its token)\n"
+          "  --on-chat CMD             run CMD per comment, the comment as JSON on stdin;\n"
+          "                            a non-empty stdout is sent as the reply\n"
+          "  --notify CMD              run CMD when the stream goes live, recovers or fails,\n"
+          "                            with a JSON event on stdin\n"
+          "  --idle-messages FILE      lines sent in turn when chat has been quiet\n"
+          "  --quiet-after SECONDS     quiet time before an idle message (120)\n"
+          "  --opening-message TEXT    first chat message (\"I'm live. What should we explore"
+          " today?\")\n"
+          "  --live-timeout SECONDS    wait for is_live before recovering (30)\n"
+          "  --thumbnail-interval S    thumbnail refresh (180)   --status-interval S (30)\n"
+          "\n"
+          "Without --output nothing is recorded locally; --output adds outputs beside retake.tv.\n"
+          "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 refused by retake.tv (token, not\n"
+          "verified).\n",
+          f);
+}
+
+struct live_arg {
+    const char *name;
+    const char **str;
+    int *ms; /* seconds on the command line, kept in ms */
+};
+
+/* Takes the live-only options out of argv (compacting it); -1 on a bad value. */
+static int take_live_options(int *argc, char **argv, struct live_options *o)
+{
+    const struct live_arg args[] = {
+        {"--api-base", &o->api_base, NULL},
+        {"--credentials", &o->credentials_path, NULL},
+        {"--on-chat", &o->on_chat, NULL},
+        {"--notify", &o->notify, NULL},
+        {"--idle-messages", &o->idle_messages, NULL},
+        {"--opening-message", &o->opening_message, NULL},
+        {"--quiet-after", NULL, &o->quiet_after_ms},
+        {"--live-timeout", NULL, &o->live_timeout_ms},
+        {"--thumbnail-interval", NULL, &o->thumbnail_interval_ms},
+        {"--status-interval", NULL, &o->status_interval_ms},
+    };
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const struct live_arg *hit = NULL;
+        const char *value = NULL;
+        for (size_t k = 0; k < sizeof(args) / sizeof(args[0]); k++) {
+            size_t n = strlen(args[k].name);
+            if (strncmp(argv[i], args[k].name, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+                hit = &args[k];
+                value = argv[i][n] == '=' ? argv[i] + n + 1 : NULL;
+                break;
+            }
+        }
+        if (!hit) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!value) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "agentcast live: %s needs a value\n", hit->name);
+                return -1;
+            }
+            value = argv[++i];
+        }
+        if (hit->str) {
+            *hit->str = value;
+        } else {
+            double s;
+            char err[128];
+            if (parse_double(value, 1, 86400, &s, err, sizeof(err)) < 0) {
+                fprintf(stderr, "agentcast live: %s: %s\n", hit->name, err);
+                return -1;
+            }
+            *hit->ms = (int)(s * 1000);
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
+static int validate(const struct live_options *o)
+{
+    char err[256];
+    bool loopback;
+    if (retake_validate_api_base(o->api_base, &loopback, err, sizeof(err)) < 0) {
+        fprintf(stderr, "agentcast live: --api-base: %s\n", err);
+        return -1;
+    }
+    if (o->opening_message && o->opening_message[0] &&
+        retake_validate_chat_text(o->opening_message, err, sizeof(err)) < 0) {
+        fprintf(stderr, "agentcast live: --opening-message: %s\n", err);
+        return -1;
+    }
+    if (o->idle_messages && access(o->idle_messages, R_OK) != 0) {
+        fprintf(stderr, "agentcast live: --idle-messages: cannot read %s: %s\n", o->idle_messages,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_live(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            fputs("\nStream options (as for agentcast stream):\n", stdout);
+            stream_options_usage(stdout);
+            return 0;
+        }
+    }
+    struct live_options *o = malloc(sizeof(*o));
+    char **args = calloc((size_t)argc + 1, sizeof(*args));
+    if (!o || !args) {
+        free(o);
+        free(args);
+        return 1;
+    }
+    live_options_default(o);
+    memcpy(args, argv, (size_t)argc * sizeof(*args));
+    int n = argc;
+    int rc = 2;
+    if (take_live_options(&n, args, o) == 0 && validate(o) == 0) {
+        switch (stream_options_parse(n, args, &o->stream, stdout, stderr)) {
+        case STREAM_OPTIONS_EXIT:
+            rc = 0;
+            break;
+        case STREAM_OPTIONS_USAGE:
+            rc = 2;
+            break;
+        case STREAM_OPTIONS_RUN:
+            if (o->stream.output_defaulted)
+                o->stream.pipeline.n_outputs = 0; /* live records nothing unless asked */
+            log_set_level(o->stream.verbose ? LOG_DEBUG : LOG_INFO);
+            log_set_json(o->stream.log_json);
+            rc = live_run(o);
+            break;
+        }
+    }
+    free(args);
+    free(o);
+    return rc;
+}
