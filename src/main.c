@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"stream", cmd_stream, "encode a source and push it to RTMP/RTMPS outputs or a recording"},
     {"live", cmd_live, "go live on retake.tv: keys, stream, is_live, thumbnails, chat, recovery"},
+    {"stop", cmd_stop, "stop a running `agentcast live` cleanly (stream/stop, final stats)"},
     {"register", cmd_register, "create the retake.tv agent account and save its credentials"},
     {"verify", cmd_verify, "verify the agent with a human's tweet (or --status)"},
     {"chat", cmd_chat, "send to or read a retake.tv chat (send TEXT | read [--follow])"},

@@ -13,5 +13,6 @@ int cmd_chat(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_live(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
 
 #endif

@@ -39,6 +39,8 @@ static void usage(FILE *f)
           " today?\")\n"
           "  --live-timeout SECONDS    wait for is_live before recovering (30)\n"
           "  --thumbnail-interval S    thumbnail refresh (180)   --status-interval S (30)\n"
+          "  --socket PATH             control socket for `agentcast stop` (default\n"
+          "                            $XDG_RUNTIME_DIR/agentcast/live.sock)\n"
           "\n"
           "Without --output nothing is recorded locally; --output adds outputs beside retake.tv.\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 refused by retake.tv (token, not\n"
@@ -62,6 +64,7 @@ static int take_live_options(int *argc, char **argv, struct live_options *o)
         {"--notify", &o->notify, NULL},
         {"--idle-messages", &o->idle_messages, NULL},
         {"--opening-message", &o->opening_message, NULL},
+        {"--socket", &o->socket_path, NULL},
         {"--quiet-after", NULL, &o->quiet_after_ms},
         {"--live-timeout", NULL, &o->live_timeout_ms},
         {"--thumbnail-interval", NULL, &o->thumbnail_interval_ms},

@@ -25,6 +25,7 @@
 #include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "ctl/ctl_path.h"
 #include "retake/live_internal.h"
 #include "retake/validate.h"
 
@@ -544,6 +545,32 @@ static void check_skill_version(struct live *l)
 
 /* ---- stop ---------------------------------------------------------------------------------- */
 
+static cJSON *final_stats_json(struct live *l)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return NULL;
+    cJSON *outs = cJSON_AddArrayToObject(j, "outputs");
+    for (int i = 0; outs && i < l->final_stats.n_outputs; i++) {
+        const struct pipeline_output_stats *o = &l->final_stats.outputs[i];
+        cJSON *e = cJSON_CreateObject();
+        if (!e)
+            break;
+        cJSON_AddStringToObject(e, "name", o->name);
+        cJSON_AddNumberToObject(e, "frames_sent", (double)o->s.video_sent);
+        cJSON_AddNumberToObject(e, "bytes_sent", (double)o->s.bytes_sent);
+        cJSON_AddNumberToObject(e, "dropped", (double)o->s.video_dropped);
+        cJSON_AddNumberToObject(e, "reconnects", o->s.reconnects);
+        cJSON_AddItemToArray(outs, e);
+    }
+    if (l->stop_duration_s >= 0) {
+        cJSON_AddNumberToObject(j, "duration_seconds", (double)l->stop_duration_s);
+        cJSON_AddNumberToObject(j, "viewers", (double)l->stop_viewers);
+    }
+    cJSON_AddNumberToObject(j, "exit_code", l->exit_code);
+    return j;
+}
+
 static void finish_if_done(struct live *l)
 {
     if (!l->stop_api_done || !l->stop_media_done)
@@ -557,7 +584,42 @@ static void finish_if_done(struct live *l)
         pthread_join(l->stop_thread, NULL);
         l->stop_thread_started = false;
     }
+    if (l->stop_reply) {
+        ctl_reply_send(l->stop_reply, final_stats_json(l));
+        l->stop_reply = NULL;
+    }
+    ctl_server_stop(l->ctl);
+    l->ctl = NULL;
     event_loop_stop(l->loop);
+}
+
+/* The control socket: {"cmd":"stop"} answers once the session has ended, with the final
+ * stats; {"cmd":"status"} answers at once. */
+static bool on_ctl(void *opaque, const char *cmd, const cJSON *request, struct ctl_reply *reply)
+{
+    struct live *l = opaque;
+    static const char *const names[] = {"starting", "waiting", "live", "recovering", "stopping"};
+    if (strcmp(cmd, "stop") == 0) {
+        if (l->stop_reply)
+            ctl_reply_error(reply, "a stop is already under way");
+        else
+            l->stop_reply = reply;
+        live_begin_stop(l, "agentcast stop");
+        return true;
+    }
+    if (strcmp(cmd, "status") == 0) {
+        cJSON *j = cJSON_CreateObject();
+        if (j) {
+            cJSON_AddStringToObject(j, "state", names[l->state]);
+            cJSON_AddStringToObject(j, "url", l->watch_url);
+            cJSON_AddNumberToObject(j, "viewers", (double)l->viewers);
+            cJSON_AddNumberToObject(j, "uptime_sec",
+                                    (double)(clock_now_ns() - l->started_ns) / NS_PER_SEC);
+        }
+        ctl_reply_send(reply, j);
+        return true;
+    }
+    return false;
 }
 
 static void on_media_stopped(void *arg)
@@ -718,6 +780,20 @@ static int setup(struct live *l)
     if (!l->stats_timer || !l->status_timer || !l->live_deadline || !l->grace_timer ||
         live_chat_init(l) < 0)
         return 1;
+    char path[CTL_PATH_MAX];
+    const char *sock = l->o->socket_path;
+    if (!sock) {
+        if (ctl_path_default("live", path, sizeof(path), err, sizeof(err)) < 0 ||
+            ctl_path_prepare_dir(path, err, sizeof(err)) < 0) {
+            log_error(COMPONENT, "control socket: %s", err);
+            return 1;
+        }
+        sock = path;
+    }
+    if (ctl_server_start(l->loop, sock, on_ctl, l, &l->ctl, err, sizeof(err)) < 0) {
+        log_error(COMPONENT, "control socket %s: %s", sock, err);
+        return 1;
+    }
     if (l->o->stream.stats_json) {
         l->stats_file = strcmp(l->o->stream.stats_json, "-") == 0
                             ? stdout
@@ -735,6 +811,9 @@ static void teardown(struct live *l)
     if (l->pipeline)
         pipeline_stop(l->pipeline, NULL);
     live_chat_free(l);
+    if (l->stop_reply)
+        ctl_reply_discard(l->stop_reply);
+    ctl_server_stop(l->ctl);
     retake_client_free(l->api);
     if (l->stats_file && l->stats_file != stdout)
         fclose(l->stats_file);

@@ -22,6 +22,7 @@ struct live_options {
     const char *notify;            /* command run on live / recovered / failed / stopped */
     const char *idle_messages;     /* file of lines sent when chat has been quiet */
     const char *opening_message;
+    const char *socket_path;       /* control socket; NULL: ctl_path_default("live") */
     int quiet_after_ms;            /* 120000 */
     int status_poll_ms;            /* 3000: until is_live */
     int live_timeout_ms;           /* 30000 */

@@ -13,6 +13,7 @@
 
 #include "core/child.h"
 #include "core/event_loop.h"
+#include "ctl/ctl_server.h"
 #include "media/pipeline.h"
 #include "retake/api.h"
 #include "retake/client.h"
@@ -68,6 +69,10 @@ struct live {
     /* hook processes (--on-chat, --notify), killed if still running when the session ends */
     struct live_kid *kids;
     struct event_timer *grace_timer;
+
+    /* control socket: `agentcast stop` gets its reply once the session has ended */
+    struct ctl_server *ctl;
+    struct ctl_reply *stop_reply;
 
     /* stop */
     bool stop_api_done, stop_media_done;
