@@ -60,211 +60,6 @@ void live_fail(struct live *l, int exit_code, const char *fmt, ...)
     live_begin_stop(l, "failure");
 }
 
-/* ---- --notify ------------------------------------------------------------------------------ */
-
-static void on_notify_done(const struct child_result *res, void *opaque)
-{
-    if (res->exit_code != 0)
-        log_warn(COMPONENT, "--notify command ended with %s %d",
-                 res->timed_out ? "a timeout, signal" : "exit code",
-                 res->timed_out ? res->signal : res->exit_code);
-}
-
-static const char *const scrub_env[] = {"RETAKE_ACCESS_TOKEN", NULL};
-
-void live_notify(struct live *l, const char *event, const char *reason)
-{
-    if (!l->o->notify)
-        return;
-    cJSON *j = cJSON_CreateObject();
-    if (!j)
-        return;
-    cJSON_AddStringToObject(j, "event", event);
-    cJSON_AddStringToObject(j, "url", l->watch_url);
-    cJSON_AddStringToObject(j, "agent", l->cred->agent_name);
-    if (l->viewers >= 0)
-        cJSON_AddNumberToObject(j, "viewers", (double)l->viewers);
-    else
-        cJSON_AddNullToObject(j, "viewers");
-    static const char *const names[] = {"starting", "waiting", "live", "recovering", "stopping"};
-    cJSON_AddStringToObject(j, "state", names[l->state]);
-    if (reason)
-        cJSON_AddStringToObject(j, "reason", reason);
-    char *text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!text)
-        return;
-    struct child_options co = {
-        .command = l->o->notify,
-        .input = text,
-        .input_len = strlen(text),
-        .timeout_ms = l->o->hook_timeout_ms,
-        .max_out = 1024,
-        .scrub_env = scrub_env,
-    };
-    if (live_spawn(l, &co, on_notify_done, l) < 0)
-        log_warn(COMPONENT, "--notify command could not be started");
-    free(text);
-}
-
-/* ---- hook processes ------------------------------------------------------------------------- */
-
-struct live_kid {
-    struct live *l;
-    struct live_kid *next;
-    struct child *child;
-    child_done_fn done;
-    void *opaque;
-};
-
-static void finish_if_done(struct live *l);
-
-static void on_kid_done(const struct child_result *res, void *opaque)
-{
-    struct live_kid *k = opaque;
-    struct live *l = k->l;
-    for (struct live_kid **pp = &l->kids; *pp; pp = &(*pp)->next) {
-        if (*pp == k) {
-            *pp = k->next;
-            break;
-        }
-    }
-    k->done(res, k->opaque);
-    free(k);
-    if (l->state == LIVE_STOPPING)
-        finish_if_done(l);
-}
-
-int live_spawn(struct live *l, const struct child_options *co, child_done_fn done, void *opaque)
-{
-    struct live_kid *k = calloc(1, sizeof(*k));
-    if (!k)
-        return -ENOMEM;
-    *k = (struct live_kid){.l = l, .done = done, .opaque = opaque};
-    int rc = child_start(l->loop, co, on_kid_done, k, &k->child);
-    if (rc < 0) {
-        free(k);
-        return rc;
-    }
-    k->next = l->kids;
-    l->kids = k;
-    return 0;
-}
-
-/* Hooks still running a moment after the stream stopped are killed: the session must end. */
-static void on_grace_timer(struct event_loop *loop, struct event_timer *t, void *arg)
-{
-    struct live *l = arg;
-    for (struct live_kid *k = l->kids; k; k = k->next)
-        child_kill(k->child);
-}
-
-/* ---- calls with the document's 401 and 409 rules ------------------------------------------- */
-
-struct call_ctx {
-    struct live *l;
-    enum retake_endpoint ep;
-    struct retake_call_options opts;
-    char *body, *param;
-    struct http_file_part file;
-    void *file_data;
-    bool retried_after_start;
-    retake_done_fn done;
-    void *opaque;
-};
-
-static void call_ctx_free(struct call_ctx *cc)
-{
-    if (cc->body) {
-        explicit_bzero(cc->body, strlen(cc->body));
-        free(cc->body);
-    }
-    free(cc->param);
-    free(cc->file_data);
-    free(cc);
-}
-
-static int call_submit(struct call_ctx *cc);
-
-static void on_start_for_409(const struct retake_result *res, void *opaque)
-{
-    struct call_ctx *cc = opaque;
-    if (!res->ok || call_submit(cc) < 0) {
-        struct retake_result failed = *res;
-        failed.ok = false;
-        cc->done(&failed, cc->opaque);
-        call_ctx_free(cc);
-    }
-}
-
-static void on_call_done(const struct retake_result *res, void *opaque)
-{
-    struct call_ctx *cc = opaque;
-    struct live *l = cc->l;
-    if (res->cls == RETAKE_HTTP_AUTH) {
-        /* "401 Invalid or missing access_token": nothing a retry can mend. */
-        call_ctx_free(cc);
-        live_fail(l, 3, "access token rejected — re-register or set RETAKE_ACCESS_TOKEN");
-        return;
-    }
-    if (res->cls == RETAKE_HTTP_NO_SESSION && !cc->retried_after_start &&
-        cc->ep != RETAKE_EP_STREAM_START && l->state != LIVE_STOPPING) {
-        /* "409 No active session — Call /agent/stream/start first", then once more. */
-        log_warn(COMPONENT, "%s: no active session: calling stream/start, then retrying",
-                 retake_endpoint_get(cc->ep)->name);
-        cc->retried_after_start = true;
-        if (retake_client_call(l->api, RETAKE_EP_STREAM_START, NULL, on_start_for_409, cc,
-                               NULL) == 0)
-            return;
-    }
-    cc->done(res, cc->opaque);
-    call_ctx_free(cc);
-}
-
-static int call_submit(struct call_ctx *cc)
-{
-    return retake_client_call(cc->l->api, cc->ep, &cc->opts, on_call_done, cc, NULL);
-}
-
-int live_call(struct live *l, enum retake_endpoint ep, const struct retake_call_options *opts,
-              retake_done_fn done, void *opaque)
-{
-    struct call_ctx *cc = calloc(1, sizeof(*cc));
-    if (!cc)
-        return -ENOMEM;
-    cc->l = l;
-    cc->ep = ep;
-    cc->done = done;
-    cc->opaque = opaque;
-    if (opts) {
-        cc->opts = *opts;
-        cc->body = opts->json_body ? strdup(opts->json_body) : NULL;
-        cc->param = opts->param ? strdup(opts->param) : opts->path ? strdup(opts->path) : NULL;
-        cc->opts.json_body = cc->body;
-        if (opts->param)
-            cc->opts.param = cc->param;
-        else if (opts->path)
-            cc->opts.path = cc->param;
-        if (opts->file) {
-            cc->file = *opts->file;
-            cc->file_data = malloc(opts->file->size ? opts->file->size : 1);
-            if (cc->file_data)
-                memcpy(cc->file_data, opts->file->data, opts->file->size);
-            cc->file.data = cc->file_data;
-            cc->opts.file = &cc->file;
-        }
-        if ((opts->json_body && !cc->body) || ((opts->param || opts->path) && !cc->param) ||
-            (opts->file && !cc->file_data)) {
-            call_ctx_free(cc);
-            return -ENOMEM;
-        }
-    }
-    int rc = call_submit(cc);
-    if (rc < 0)
-        call_ctx_free(cc);
-    return rc;
-}
-
 /* ---- the go-live sequence ------------------------------------------------------------------ */
 
 static void step_rtmp(struct live *l);
@@ -340,6 +135,31 @@ static int start_pipeline(struct live *l, const char *url)
     return 0;
 }
 
+/* A failed agent/rtmp or stream/start. While the pipeline runs (a recovery), trouble that may
+ * pass — 5xx, timeouts, dropped connections — is retried until it works: the encoder keeps
+ * running and the viewers get the stream back as soon as retake.tv answers. Anything else, or
+ * a failure before the first stream, ends the session. */
+static void keys_failed(struct live *l, const struct retake_result *res, const char *what,
+                        const char *err)
+{
+    bool transient = res->status == 0 || res->cls == RETAKE_HTTP_SERVER;
+    if (!l->pipeline || !transient) {
+        live_fail(l, 1, "%s failed: %s", what, err);
+        return;
+    }
+    uint32_t delay = http_retry_delay_ms(l->key_failures < 6 ? l->key_failures : 6, &l->rng);
+    l->key_failures++;
+    log_warn(COMPONENT, "%s failed (%s): trying again with fresh keys in %u ms", what, err, delay);
+    event_timer_start(l->retry_keys_timer, delay, 0);
+}
+
+static void on_retry_keys(struct event_loop *loop, struct event_timer *t, void *arg)
+{
+    struct live *l = arg;
+    if (l->state == LIVE_RECOVERING)
+        step_rtmp(l);
+}
+
 static void on_stream_start(const struct retake_result *res, void *opaque)
 {
     struct live *l = opaque;
@@ -352,10 +172,11 @@ static void on_stream_start(const struct retake_result *res, void *opaque)
     struct retake_stream_start st;
     char err[256];
     if (!res->ok || retake_parse_stream_start(res->body, res->len, &st, err, sizeof(err)) < 0) {
-        free(url);
-        live_fail(l, 1, "stream/start failed: %s", res->ok ? err : res->error);
+        free(url); /* a key that was never published; the next try gets another one */
+        keys_failed(l, res, "stream/start", res->ok ? err : res->error);
         return;
     }
+    l->key_failures = 0;
     bool changed = false;
     if (retake_credentials_set_token_info(l->cred, l->o->credentials_path, &st, &changed, err,
                                           sizeof(err)) < 0)
@@ -381,7 +202,7 @@ static void on_rtmp(const struct retake_result *res, void *opaque)
     struct retake_rtmp rtmp;
     char err[256];
     if (!res->ok || retake_parse_rtmp(res->body, res->len, &rtmp, err, sizeof(err)) < 0) {
-        live_fail(l, 1, "agent/rtmp failed: %s", res->ok ? err : res->error);
+        keys_failed(l, res, "agent/rtmp", res->ok ? err : res->error);
         return;
     }
     l->fresh_url_pending = strdup(rtmp.publish_url);
@@ -571,7 +392,7 @@ static cJSON *final_stats_json(struct live *l)
     return j;
 }
 
-static void finish_if_done(struct live *l)
+void live_finish_if_done(struct live *l)
 {
     if (!l->stop_api_done || !l->stop_media_done)
         return;
@@ -626,7 +447,7 @@ static void on_media_stopped(void *arg)
 {
     struct live *l = arg;
     l->stop_media_done = true;
-    finish_if_done(l);
+    live_finish_if_done(l);
 }
 
 static void *stop_media_thread(void *arg)
@@ -653,7 +474,7 @@ static void on_stream_stop(const struct retake_result *res, void *opaque)
         l->stop_viewers = st.viewers;
     }
     l->stop_api_done = true;
-    finish_if_done(l);
+    live_finish_if_done(l);
 }
 
 void live_begin_stop(struct live *l, const char *why)
@@ -671,6 +492,7 @@ void live_begin_stop(struct live *l, const char *why)
     event_timer_stop(l->thumb_timer);
     event_timer_stop(l->chat_timer);
     event_timer_stop(l->stats_timer);
+    event_timer_stop(l->retry_keys_timer);
     event_watch_remove(l->pipeline_watch);
     l->pipeline_watch = NULL;
     /* Outputs first learn that they stop, then a provider waiting for keys is released: it
@@ -701,7 +523,7 @@ void live_begin_stop(struct live *l, const char *why)
         if (retake_client_call(l->api, RETAKE_EP_STREAM_STOP, &o, on_stream_stop, l, NULL) == 0)
             l->stop_api_done = false;
     }
-    finish_if_done(l);
+    live_finish_if_done(l);
 }
 
 static void on_signal(struct event_loop *loop, int signo, void *arg)
@@ -776,8 +598,11 @@ static int setup(struct live *l)
     l->stats_timer = event_timer_new(l->loop, on_stats_timer, l);
     l->status_timer = event_timer_new(l->loop, on_status_timer, l);
     l->live_deadline = event_timer_new(l->loop, on_live_deadline, l);
-    l->grace_timer = event_timer_new(l->loop, on_grace_timer, l);
+    l->grace_timer = event_timer_new(l->loop, live_on_grace_timer, l);
+    l->retry_keys_timer = event_timer_new(l->loop, on_retry_keys, l);
+    l->rng = (uint64_t)clock_now_ns();
     if (!l->stats_timer || !l->status_timer || !l->live_deadline || !l->grace_timer ||
+        !l->retry_keys_timer ||
         live_chat_init(l) < 0)
         return 1;
     char path[CTL_PATH_MAX];

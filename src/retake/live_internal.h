@@ -50,6 +50,9 @@ struct live {
 
     struct event_watch *pipeline_watch;
     struct event_timer *stats_timer, *status_timer, *live_deadline, *thumb_timer, *chat_timer;
+    struct event_timer *retry_keys_timer; /* recovery: fresh keys again after a failed try */
+    unsigned key_failures;
+    uint64_t rng;
     FILE *stats_file;
     int64_t started_ns;
     int64_t viewers;
@@ -84,6 +87,10 @@ struct live {
 };
 
 /* live.c */
+/* Ends the event loop once stream/stop answered, the media closed and every hook ended. */
+void live_finish_if_done(struct live *l);
+/* live_hooks.c: kills the hooks still running (the grace timer's callback). */
+void live_on_grace_timer(struct event_loop *loop, struct event_timer *t, void *arg);
 /* child_start, tracked so that the session waits for (or kills) its hooks before it ends. */
 int live_spawn(struct live *l, const struct child_options *co, child_done_fn done, void *opaque);
 void live_fail(struct live *l, int exit_code, const char *fmt, ...)
