@@ -98,7 +98,9 @@ static void on_url_wanted(void *arg)
     l->state = LIVE_RECOVERING;
     event_timer_stop(l->status_timer);
     event_timer_stop(l->live_deadline);
-    live_notify(l, "recovering", "the RTMP connection dropped or the stream was not live");
+    if (!l->outage) /* one event per outage, not one per reconnect attempt */
+        live_notify(l, "recovering", "the RTMP connection dropped or the stream was not live");
+    l->outage = true;
     step_rtmp(l);
 }
 
@@ -177,6 +179,8 @@ static void on_stream_start(const struct retake_result *res, void *opaque)
         return;
     }
     l->key_failures = 0;
+    if (!l->session_started)
+        l->session_started = time(NULL); /* comments from before this are history */
     bool changed = false;
     if (retake_credentials_set_token_info(l->cred, l->o->credentials_path, &st, &changed, err,
                                           sizeof(err)) < 0)
@@ -251,12 +255,13 @@ static void on_went_live(struct live *l)
     l->state = LIVE_ON_AIR;
     log_info(COMPONENT, "%s at %s", first ? "live" : "live again", l->watch_url);
     live_notify(l, first ? "live" : "recovered", NULL);
-    /* "STEP 6 — Upload initial thumbnail (mandatory)", again after a recovery. */
+    /* "STEP 6 — Upload initial thumbnail (mandatory)", again after a recovery; "STEP 7 — Open
+     * chat" follows once the upload has been answered (live_chat.c). */
+    l->outage = false;
+    l->chat_after_thumbnail = first;
     live_thumbnail_now(l);
     event_timer_start(l->thumb_timer, (uint64_t)l->o->thumbnail_interval_ms,
                       (uint64_t)l->o->thumbnail_interval_ms);
-    if (first)
-        live_chat_start(l);
     event_timer_start(l->status_timer, (uint64_t)l->o->status_interval_ms, 0);
 }
 
@@ -311,6 +316,7 @@ static void on_live_deadline(struct event_loop *loop, struct event_timer *t, voi
 static void wait_for_live(struct live *l)
 {
     l->state = LIVE_WAITING;
+    /* "Poll every 3s": the first check too, although the publisher is usually up sooner. */
     event_timer_start(l->status_timer, (uint64_t)l->o->status_poll_ms, 0);
     event_timer_start(l->live_deadline, (uint64_t)l->o->live_timeout_ms, 0);
 }

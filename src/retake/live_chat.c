@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/child.h"
 #include "core/clock.h"
@@ -175,6 +176,24 @@ static void deliver(struct live *l, const struct retake_comments *page, const si
     }
 }
 
+/* On the first successful poll: what was said before this session's stream/start is history,
+ * not new chat. The cut is made by the comments' timestamps (one-second precision, with a
+ * second of slack), not by which poll happened to succeed first, so comments made while early
+ * polls failed are still delivered. A comment without a readable timestamp counts as history. */
+static size_t drop_history(struct live *l, const struct retake_comments *page, size_t *idx,
+                           size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *ts = page->items[idx[i]].timestamp;
+        struct tm tm = {0};
+        const char *end = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+        if (end && timegm(&tm) + 1 >= l->session_started)
+            idx[kept++] = idx[i];
+    }
+    return kept;
+}
+
 static void on_comments(const struct retake_result *res, void *opaque)
 {
     struct live *l = opaque;
@@ -192,7 +211,7 @@ static void on_comments(const struct retake_result *res, void *opaque)
         bool gap = false;
         if (retake_comments_new_since(&page, &l->seen, idx, &n, &gap) == 0) {
             if (!l->chat_primed)
-                n = 0; /* what was said before we went live is history, not new chat */
+                n = drop_history(l, &page, idx, n);
             l->chat_primed = true;
             if (gap)
                 log_warn(COMPONENT, "more than %d new comments between two polls: some older "
@@ -236,10 +255,20 @@ void live_chat_start(struct live *l)
 
 /* ---- thumbnails ----------------------------------------------------------------------------- */
 
+/* The first thumbnail's upload has been answered (or could not be made): open the chat. */
+static void thumbnail_done(struct live *l)
+{
+    l->thumb_in_flight = false;
+    if (l->chat_after_thumbnail && l->state == LIVE_ON_AIR) {
+        l->chat_after_thumbnail = false;
+        live_chat_start(l);
+    }
+}
+
 static void on_thumbnail_sent(const struct retake_result *res, void *opaque)
 {
     struct live *l = opaque;
-    l->thumb_in_flight = false;
+    thumbnail_done(l);
     if (!res->ok)
         log_warn(COMPONENT, "update-thumbnail: %s", res->error);
     else
@@ -267,10 +296,10 @@ static void on_snapshot_in_loop(void *arg)
                                       .size = size};
         struct retake_call_options o = {.file = &part, .max_attempts = 3};
         if (live_call(l, RETAKE_EP_UPDATE_THUMBNAIL, &o, on_thumbnail_sent, l) < 0)
-            l->thumb_in_flight = false;
+            thumbnail_done(l);
         free(jpeg);
     } else {
-        l->thumb_in_flight = false;
+        thumbnail_done(l);
     }
     thumbnail_image_free(h->img);
     free(h);
@@ -294,10 +323,12 @@ static void on_snapshot(void *opaque, struct thumbnail_image *img)
 
 void live_thumbnail_now(struct live *l)
 {
-    if (l->thumb_in_flight || !l->pipeline)
+    if (l->thumb_in_flight)
         return;
-    if (pipeline_request_snapshot(l->pipeline, on_snapshot, l) == 0)
+    if (l->pipeline && pipeline_request_snapshot(l->pipeline, on_snapshot, l) == 0)
         l->thumb_in_flight = true;
+    else
+        thumbnail_done(l);
 }
 
 static void on_thumb_timer(struct event_loop *loop, struct event_timer *t, void *arg)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core/child.h"
 #include "core/event_loop.h"
@@ -37,6 +38,9 @@ struct live {
     int retake_output; /* index of the retake.tv output in the pipeline */
     enum live_state state;
     bool went_live_once;
+    bool outage;               /* a recovery is under way (one "recovering" notify per outage) */
+    bool chat_after_thumbnail; /* open the chat once the first thumbnail upload is answered */
+    time_t session_started;    /* wall clock of the first stream/start */
     int exit_code;
     char watch_url[512]; /* https://retake.tv/<agent_name> */
 
