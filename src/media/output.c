@@ -66,6 +66,7 @@ struct output {
     atomic_uint header_gen; /* bumped whenever headers[] changes */
 
     pthread_mutex_t lock; /* guards the members below */
+    char current[512];    /* redacted URL in use now */
     pthread_cond_t cond;  /* signalled by output_stop */
     bool stop;
     int64_t stop_deadline_ns;
@@ -346,6 +347,9 @@ static void update_url(struct output *out, bool reconnect)
     }
     free(out->url);
     out->url = url;
+    pthread_mutex_lock(&out->lock);
+    stream_url_redact(url, out->current, sizeof(out->current));
+    pthread_mutex_unlock(&out->lock);
 }
 
 static void give_up(struct output *out)
@@ -458,6 +462,7 @@ static struct output *output_create(const struct output_backend_ops *ops, const 
         return NULL;
     }
     stream_url_redact(url, out->display, display_size);
+    stream_url_redact(url, out->current, sizeof(out->current));
     return out;
 }
 
@@ -528,6 +533,7 @@ void output_get_stats(struct output *out, struct output_stats *stats)
 {
     memset(stats, 0, sizeof(*stats));
     pthread_mutex_lock(&out->lock);
+    memcpy(stats->name, out->current, sizeof(stats->name));
     stats->connected = out->connected;
     stats->bytes_sent = out->bytes_sent;
     stats->video_sent = out->video_sent;

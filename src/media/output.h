@@ -58,6 +58,7 @@ extern const struct output_backend_ops output_rtmp_backend; /* src/net/rtmp_outp
 extern const struct output_backend_ops output_file_backend; /* src/media/file_output.c */
 
 struct output_stats {
+    char name[512];            /* the URL in use now, redacted (it changes with fresh keys) */
     bool connected;
     uint64_t bytes_sent;       /* cumulative */
     uint64_t video_sent;       /* cumulative video tags written */

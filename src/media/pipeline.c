@@ -366,7 +366,7 @@ void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *st)
     for (int i = 0; i < p->n_outputs; i++) {
         struct pipeline_output_stats *o = &st->outputs[i];
         output_get_stats(p->outputs[i], &o->s);
-        snprintf(o->name, sizeof(o->name), "%s", output_display_name(p->outputs[i]));
+        snprintf(o->name, sizeof(o->name), "%s", o->s.name);
         o->kbps = secs > 0 ? (double)(o->s.bytes_sent - p->prev_bytes_sent[i]) * 8 / 1000 / secs
                            : 0;
         p->prev_bytes_sent[i] = o->s.bytes_sent;

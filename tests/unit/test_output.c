@@ -391,6 +391,9 @@ static void test_reconnect_fresh_headers(void **state)
     struct output_stats s;
     output_get_stats(out, &s);
     assert_int_equal(s.reconnects, 1);
+    /* stats name the URL in use now (the provider's "key1", short enough to be hidden whole),
+     * while the display name stays the start URL's */
+    assert_string_equal(s.name, "fake://h/app/\xe2\x80\xa6");
     assert_int_equal(s.video_dropped, 2); /* the failed write and the P frame before the key */
     assert_string_equal(output_display_name(out), "fake://h/app/\xe2\x80\xa6"
                                                   "3456");
