@@ -366,7 +366,8 @@ void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *st)
     for (int i = 0; i < p->n_outputs; i++) {
         struct pipeline_output_stats *o = &st->outputs[i];
         output_get_stats(p->outputs[i], &o->s);
-        snprintf(o->name, sizeof(o->name), "%s", o->s.name);
+        _Static_assert(sizeof(o->name) == sizeof(o->s.name), "name sizes differ");
+        memcpy(o->name, o->s.name, sizeof(o->name));
         o->kbps = secs > 0 ? (double)(o->s.bytes_sent - p->prev_bytes_sent[i]) * 8 / 1000 / secs
                            : 0;
         p->prev_bytes_sent[i] = o->s.bytes_sent;
