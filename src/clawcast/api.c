@@ -13,6 +13,7 @@
 
 #include "clawcast/api_internal.h"
 #include "clawcast/validate.h"
+#include "core/utf8_strict.h"
 
 #define SERVER_TEXT_MAX 200
 #define JSON_INT_MAX 9007199254740992.0 /* 2^53 */
@@ -302,37 +303,6 @@ void clawcast_body_free(char *body)
 
 /* ---- server text ----------------------------------------------------------------------------- */
 
-/* Strict UTF-8 over at most len bytes: sequence length with *cp, or -1. */
-static int utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    int n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return -1;
-    }
-    if ((size_t)n > len)
-        return -1;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return -1;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return -1;
-    *cp = v;
-    return n;
-}
-
 /* Length of a JWT-looking run at s ("eyJ" + base64url and dots), 0 if there is none. */
 static size_t jwt_run(const unsigned char *s, size_t len)
 {
@@ -362,7 +332,7 @@ void clawcast_sanitize(const char *in, size_t len, char *out, size_t out_size)
         size_t jl = jwt_run(u + i, len - i);
         if (jl) {
             src = redacted, take = sizeof(redacted) - 1, adv = jl;
-        } else if ((k = utf8_next(u + i, len - i, &cp)) < 0 || cp < 0x20 || cp == 0x7f ||
+        } else if ((k = utf8_strict_next((const char *)u + i, len - i, &cp)) < 0 || cp < 0x20 || cp == 0x7f ||
                    (cp >= 0x80 && cp <= 0x9f)) {
             repl = (k > 0 && (cp == '\n' || cp == '\t' || cp == '\r')) ? ' ' : '?';
             src = &repl, take = 1, adv = k > 0 ? (size_t)k : 1;

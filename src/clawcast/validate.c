@@ -3,6 +3,7 @@
  * user's slides file, before anything goes on the wire. Pure: no I/O, no allocation.
  */
 #include "clawcast/validate.h"
+#include "core/utf8_strict.h"
 
 #include <errno.h>
 #include <math.h>
@@ -100,36 +101,6 @@ enum text_kind {
     SCREEN,    /* any character but NUL (cannot occur in a C string) */
 };
 
-/* Strict UTF-8: returns the sequence length with *cp, or -1 (overlong, surrogate, > U+10FFFF,
- * truncated). */
-static int utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    int n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return -1;
-    }
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL terminator */
-            return -1;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return -1;
-    *cp = v;
-    return n;
-}
-
 /* Checks s against kind and a length in characters (max_bytes bounds bytes instead when
  * non-zero). ours says whether max is the document's or ours. */
 static int check_text(const char *path, const char *s, enum text_kind kind, size_t min,
@@ -137,10 +108,11 @@ static int check_text(const char *path, const char *s, enum text_kind kind, size
 {
     if (!s)
         return fail(err, err_size, "%s: missing (required)", path);
-    size_t chars = 0;
+    size_t chars = 0, len = strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         uint32_t cp;
-        int k = utf8_next(p, &cp);
+        size_t left = len - (size_t)(p - (const unsigned char *)s);
+        int k = utf8_strict_next((const char *)p, left, &cp);
         if (k < 0)
             return fail(err, err_size, "%s: not valid UTF-8 (byte %zu)", path,
                         (size_t)(p - (const unsigned char *)s));

@@ -17,6 +17,7 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "core/utf8_strict.h"
 #include "retake/validate.h"
 
 static const char *COMPONENT = "retake";
@@ -310,7 +311,7 @@ void retake_cli_sanitize(const char *in, char *out, size_t out_size)
         return;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        int n = retake_utf8_next(in + i, len - i, &cp);
+        int n = utf8_strict_next(in + i, len - i, &cp);
         if (n < 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
             char c = (n > 0 && (cp == '\n' || cp == '\t')) ? ' ' : '?';
             if (o + 1 >= out_size)

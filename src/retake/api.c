@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8_strict.h"
 #include "retake/api_internal.h"
 #include "retake/validate.h"
 
@@ -484,7 +485,7 @@ void retake_sanitize(const char *in, size_t len, char *out, size_t out_size)
     size_t n = 0, i = 0;
     while (i < len) {
         uint32_t cp = '?';
-        int k = retake_utf8_next(in + i, len - i, &cp);
+        int k = utf8_strict_next(in + i, len - i, &cp);
         const char *src = in + i;
         size_t sl = k > 0 ? (size_t)k : 1;
         char repl;

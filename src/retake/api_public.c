@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8_strict.h"
 #include "retake/api.h"
 #include "retake/api_internal.h"
 #include "retake/validate.h"
@@ -63,7 +64,7 @@ static size_t cut_chars(char *s, size_t max)
     size_t chars = 0, i = 0, len = strlen(s), cut_at = 0;
     while (i < len) {
         uint32_t cp;
-        int k = retake_utf8_next(s + i, len - i, &cp);
+        int k = utf8_strict_next(s + i, len - i, &cp);
         i += k > 0 ? (size_t)k : 1;
         chars++;
         if (chars == max - 1)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/utf8_strict.h"
 #include "retake/base58.h"
 
 #define TWEET_HANDLE_MAX 15
@@ -28,38 +29,6 @@ static int fail(char *err, size_t err_size, const char *fmt, ...)
         va_end(ap);
     }
     return -EINVAL;
-}
-
-int retake_utf8_next(const char *s, size_t len, uint32_t *cp)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    unsigned char c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    int n;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return -1;
-    }
-    if ((size_t)n > len)
-        return -1;
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return -1;
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return -1;
-    *cp = v;
-    return n;
 }
 
 static bool is_space(unsigned char c)
@@ -83,7 +52,7 @@ static int check_text(const char *field, const char *s, bool allow_newline_tab, 
     size_t len = strlen(s), n = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        int k = retake_utf8_next(s + i, len - i, &cp);
+        int k = utf8_strict_next(s + i, len - i, &cp);
         if (k < 0)
             return fail(err, err_size, "%s: invalid UTF-8 at byte %zu", field, i);
         if (is_control(cp, allow_newline_tab))

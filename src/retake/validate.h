@@ -53,9 +53,5 @@ int retake_validate_user_db_id(const char *s, char *err, size_t err_size);
  * [::1]), which tests use. *loopback (may be NULL) tells which. */
 int retake_validate_api_base(const char *s, bool *loopback, char *err, size_t err_size);
 
-/* Decodes one UTF-8 sequence of at most len bytes at s (strict: no overlongs, no surrogates,
- * nothing above U+10FFFF). Returns its length in bytes with the code point in *cp, or -1 for an
- * invalid or truncated sequence. len must be ≥ 1. */
-int retake_utf8_next(const char *s, size_t len, uint32_t *cp);
 
 #endif

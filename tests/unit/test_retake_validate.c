@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "retake/validate.h"
+#include "core/utf8_strict.h"
 
 typedef int (*validator)(const char *, char *, size_t);
 
@@ -294,18 +295,18 @@ static void test_utf8_next(void **state)
 {
     (void)state;
     uint32_t cp;
-    assert_int_equal(retake_utf8_next("A", 1, &cp), 1);
+    assert_int_equal(utf8_strict_next("A", 1, &cp), 1);
     assert_int_equal(cp, 'A');
-    assert_int_equal(retake_utf8_next("\xc3\xa9", 2, &cp), 2);
+    assert_int_equal(utf8_strict_next("\xc3\xa9", 2, &cp), 2);
     assert_int_equal(cp, 0xe9);
-    assert_int_equal(retake_utf8_next("\xe2\x80\xa6", 3, &cp), 3);
+    assert_int_equal(utf8_strict_next("\xe2\x80\xa6", 3, &cp), 3);
     assert_int_equal(cp, 0x2026);
-    assert_int_equal(retake_utf8_next("\xf0\x9f\x93\xba", 4, &cp), 4);
+    assert_int_equal(utf8_strict_next("\xf0\x9f\x93\xba", 4, &cp), 4);
     assert_int_equal(cp, 0x1f4fa);
-    assert_int_equal(retake_utf8_next("\xe2\x80\xa6", 2, &cp), -1);     /* cut short by len */
-    assert_int_equal(retake_utf8_next("\xe0\x80\x80", 3, &cp), -1);     /* overlong */
-    assert_int_equal(retake_utf8_next("\xf4\x90\x80\x80", 4, &cp), -1); /* > U+10FFFF */
-    assert_int_equal(retake_utf8_next("\x80", 1, &cp), -1);
+    assert_int_equal(utf8_strict_next("\xe2\x80\xa6", 2, &cp), -1);     /* cut short by len */
+    assert_int_equal(utf8_strict_next("\xe0\x80\x80", 3, &cp), -1);     /* overlong */
+    assert_int_equal(utf8_strict_next("\xf4\x90\x80\x80", 4, &cp), -1); /* > U+10FFFF */
+    assert_int_equal(utf8_strict_next("\x80", 1, &cp), -1);
 }
 
 static void test_err_may_be_null(void **state)
