@@ -42,15 +42,30 @@ struct hwenc {
     const char *description; /* e.g. "x264 0.164 veryfast/zerolatency High"; owned by backend */
 };
 
+/* What `agentcast probe` shows of a backend; empty strings where a backend has nothing to say. */
+struct hwenc_caps {
+    char device[128];       /* what was opened: "/dev/dri/renderD128", "GPU 0: NVIDIA T4" */
+    char driver[256];       /* vendor/driver string */
+    char profiles[128];     /* H.264 encode profiles, comma-separated: "high,main,baseline" */
+    char entrypoints[128];  /* VA-API entrypoints ("EncSliceLP,EncSlice"); empty elsewhere */
+    int max_width, max_height; /* 0 = unknown */
+};
+
 struct hwenc_ops {
     const char *name;
+    /* Describes the device without encoding (may be NULL). 0, or a negative errno and why. */
+    int (*query)(const struct hwenc_params *params, struct hwenc_caps *caps, char *why,
+                 size_t why_size);
     /* Real one-frame test encode. 0 = usable; otherwise a negative errno and a reason in why. */
     int (*probe)(const struct hwenc_params *params, char *why, size_t why_size);
     /* Opens an encoder; on failure returns a negative errno and has logged why. */
     int (*open)(struct hwenc **out, const struct hwenc_params *params);
     /* Lends an input buffer for the next frame. It stays the backend's; valid until encode. */
     int (*get_input)(struct hwenc *enc, struct frame **frame);
-    /* Encodes a frame obtained from get_input (with pts set) and emits 0..n packets. */
+    /* Wraps a dmabuf as an input frame without copying (may be NULL: no import). The frame is
+     * the backend's until encode; dmabuf's fds stay the caller's. */
+    int (*import)(struct hwenc *enc, const struct frame_dmabuf *dmabuf, struct frame **frame);
+    /* Encodes a frame obtained from get_input or import (with pts set) and emits 0..n packets. */
     int (*encode)(struct hwenc *enc, struct frame *frame, const struct packet_sink *sink);
     /* Emits every delayed packet. */
     int (*flush)(struct hwenc *enc, const struct packet_sink *sink);

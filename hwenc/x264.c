@@ -61,9 +61,11 @@ static void x264enc_log_cb(void *opaque, int level, const char *fmt, va_list ap)
     log_msg(our, X264_COMPONENT, "%s", msg);
 }
 
+#define X264ENC_MAX_SIZE 8192 /* what agentcast accepts; x264 itself allows more */
+
 static bool x264enc_size_ok(int v)
 {
-    return v >= 16 && v <= 8192 && v % 2 == 0;
+    return v >= 16 && v <= X264ENC_MAX_SIZE && v % 2 == 0;
 }
 
 /* Checks what x264 would otherwise reject later, or accept and misbehave with. */
@@ -443,8 +445,25 @@ static int x264enc_probe(const struct hwenc_params *params, char *why, size_t wh
     return 0;
 }
 
+/* Software: the "device" is the CPU; x264 itself is the driver. */
+static int x264enc_query(const struct hwenc_params *params, struct hwenc_caps *caps, char *why,
+                         size_t why_size)
+{
+    (void)params;
+    (void)why;
+    (void)why_size;
+    memset(caps, 0, sizeof(*caps));
+    snprintf(caps->device, sizeof(caps->device), "cpu");
+    snprintf(caps->driver, sizeof(caps->driver), "libx264 core %d", X264_BUILD);
+    snprintf(caps->profiles, sizeof(caps->profiles), "high,main,baseline");
+    caps->max_width = X264ENC_MAX_SIZE;
+    caps->max_height = X264ENC_MAX_SIZE;
+    return 0;
+}
+
 const struct hwenc_ops hwenc_x264_ops = {
     .name = "x264",
+    .query = x264enc_query,
     .probe = x264enc_probe,
     .open = x264enc_open,
     .get_input = x264enc_get_input,

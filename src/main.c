@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"stream", cmd_stream, "encode a source and push it to RTMP/RTMPS outputs or a recording"},
+    {"probe", cmd_probe, "which H.264 encoders work here (nvenc, vaapi, x264) and why not"},
     {"live", cmd_live, "go live on retake.tv: keys, stream, is_live, thumbnails, chat, recovery"},
     {"stop", cmd_stop, "stop a running `agentcast live` cleanly (stream/stop, final stats)"},
     {"register", cmd_register, "create the retake.tv agent account and save its credentials"},

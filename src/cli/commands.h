@@ -6,6 +6,7 @@
 #define AGENTCAST_CLI_COMMANDS_H
 
 int cmd_stream(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 /* retake.tv one-shot commands (src/cli/retake_*.c) */
 int cmd_register(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -44,7 +44,8 @@ void stats_report_json(FILE *f, const struct pipeline_stats *st, double elapsed_
     if (!root)
         return;
     cJSON_AddNumberToObject(root, "elapsed_sec", elapsed_sec);
-    cJSON_AddStringToObject(root, "encoder", st->encoder ? st->encoder : "");
+    cJSON_AddStringToObject(root, "encoder", st->encoder);
+    cJSON_AddNumberToObject(root, "encoder_fallbacks", st->encoder_fallbacks);
     cJSON_AddNumberToObject(root, "fps_in", st->fps_in);
     cJSON_AddNumberToObject(root, "fps_out", st->fps_out);
     cJSON_AddNumberToObject(root, "frames_in", (double)st->frames_in);

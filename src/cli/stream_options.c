@@ -42,6 +42,7 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_LOG_JSON,
     OPT_VERSION,
+    OPT_DEVICE,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
     {"text-file", required_argument, NULL, OPT_TEXT_FILE},
     {"encoder", required_argument, NULL, OPT_ENCODER},
+    {"device", required_argument, NULL, OPT_DEVICE},
     {"size", required_argument, NULL, OPT_SIZE},
     {"fps", required_argument, NULL, OPT_FPS},
     {"bitrate", required_argument, NULL, OPT_BITRATE},
@@ -92,7 +94,10 @@ void stream_options_usage(FILE *f)
           "  --font PATH  --font-size PX --fg COLOUR --bg COLOUR (default #00ff00 on black)\n"
           "  --ansi honour|strip         ANSI colour codes (default honour)\n"
           "Encoder (defaults equal the retake.tv seed's ffmpeg command):\n"
-          "  --encoder auto|x264         (default auto)\n"
+          "  --encoder auto|nvenc|vaapi|x264  (default auto: the first that works, in that\n"
+          "                              order; `agentcast probe` shows which do and why)\n"
+          "  --device DEV                vaapi render node (/dev/dri/renderD128) or nvenc GPU\n"
+          "                              index (0); default: the first one\n"
           "  --size WxH (1280x720)  --fps N (30)  --bitrate R (1500k)  --maxrate R (1500k)\n"
           "  --bufsize R (3000k)  --keyint-sec S (2)  --preset P (veryfast)\n"
           "  --tune T|none (zerolatency)  --profile high|main|baseline (high)  --threads N\n"
@@ -173,6 +178,13 @@ static int apply(struct stream_options *o, int opt, const char *arg, FILE *err)
             rc = -1;
         }
         o->pipeline.encoder = arg;
+        break;
+    case OPT_DEVICE:
+        if (!arg[0]) {
+            snprintf(why, sizeof(why), "empty device");
+            rc = -1;
+        }
+        enc->device = arg;
         break;
     case OPT_SIZE:
         rc = parse_size(arg, &enc->width, &enc->height, why, sizeof(why));

@@ -37,4 +37,18 @@ struct frame {
     uint64_t copied_bytes; /* pixel bytes the CPU copied or converted to produce this frame */
 };
 
+/* A picture in GPU-shareable memory (a DRM PRIME dmabuf), as a KMS or PipeWire source hands it to
+ * hwenc_ops.import. The fds stay the caller's: an encoder that needs them longer dups them. */
+#define FRAME_DMABUF_MAX_PLANES 4
+struct frame_dmabuf {
+    int width, height;
+    uint32_t drm_format;        /* DRM fourcc (drm_fourcc.h), e.g. DRM_FORMAT_NV12 */
+    uint64_t modifier;          /* DRM format modifier (DRM_FORMAT_MOD_LINEAR = 0) */
+    int n_planes;
+    int fd[FRAME_DMABUF_MAX_PLANES];
+    uint32_t offset[FRAME_DMABUF_MAX_PLANES];
+    uint32_t pitch[FRAME_DMABUF_MAX_PLANES];
+    uint64_t size[FRAME_DMABUF_MAX_PLANES]; /* bytes of the object behind fd[i] */
+};
+
 #endif

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/percentile.h"
+#include "hwenc/select.h"
 #include "media/aac_silence.h"
 #include "media/flv.h"
 #include "media/muxer.h"
@@ -47,6 +48,8 @@ struct pipeline {
     uint64_t frames_in, frames_skipped, copied_bytes;
     uint64_t prev_frames_in, prev_frames_out, prev_copied_frames_in, prev_copied_bytes;
     uint64_t prev_bytes_sent[PIPELINE_MAX_OUTPUTS];
+    char encoder_name[128];     /* the current encoder's description, for stats */
+    unsigned encoder_fallbacks;
     int64_t prev_stats_ns;
 };
 
@@ -70,31 +73,13 @@ static int on_packet(void *opaque, const struct h264_packet *pkt)
     return muxer_video(&p->mux, pkt);
 }
 
-static int open_encoder(struct pipeline *p)
+/* Copies the encoder's description for stats, which another thread reads. */
+static void note_encoder(struct pipeline *p)
 {
-    const char *want = p->cfg.encoder ? p->cfg.encoder : "auto";
-    if (strcmp(want, "auto") != 0) {
-        const struct hwenc_ops *ops = hwenc_find(want);
-        if (!ops) {
-            log_error(COMPONENT, "encoder %s is not built into this agentcast", want);
-            return -ENOENT;
-        }
-        return ops->open(&p->enc, &p->cfg.enc);
-    }
-    for (const struct hwenc_ops *const *it = hwenc_backends; *it; it++) {
-        char why[256] = "";
-        int rc = (*it)->probe(&p->cfg.enc, why, sizeof(why));
-        if (rc < 0) {
-            log_info(COMPONENT, "encoder %s skipped: %s", (*it)->name, why[0] ? why : "unusable");
-            continue;
-        }
-        rc = (*it)->open(&p->enc, &p->cfg.enc);
-        if (rc == 0)
-            return 0;
-        log_info(COMPONENT, "encoder %s skipped: open failed (%s)", (*it)->name, strerror(-rc));
-    }
-    log_error(COMPONENT, "no usable H.264 encoder");
-    return -ENODEV;
+    pthread_mutex_lock(&p->stats_lock);
+    snprintf(p->encoder_name, sizeof(p->encoder_name), "%s",
+             p->enc->description ? p->enc->description : p->enc->ops->name);
+    pthread_mutex_unlock(&p->stats_lock);
 }
 
 /* Gives every output the stream headers it sends after each connect. The metadata is the plain
@@ -128,6 +113,25 @@ static int set_headers(struct pipeline *p)
     flv_tag_unref(avc);
     flv_tag_unref(aac);
     return rc;
+}
+
+/* After a fallback: the new encoder's SPS/PPS go to every output before its first frame (each
+ * output sends a changed header at once on its current connection, and after every reconnect). */
+static int announce_new_encoder(struct pipeline *p)
+{
+    struct flv_tag *avc = flv_avc_sequence_header(p->enc->extradata, p->enc->extradata_size);
+    if (!avc) {
+        log_error(COMPONENT, "cannot build the new encoder's stream header");
+        return -EINVAL;
+    }
+    for (int i = 0; i < p->n_outputs; i++)
+        output_set_headers(p->outputs[i], NULL, avc, NULL);
+    flv_tag_unref(avc);
+    note_encoder(p);
+    pthread_mutex_lock(&p->stats_lock);
+    p->encoder_fallbacks++;
+    pthread_mutex_unlock(&p->stats_lock);
+    return 0;
 }
 
 static void record_encode(struct pipeline *p, int64_t encode_ns, uint64_t copied)
@@ -166,10 +170,12 @@ int pipeline_request_snapshot(struct pipeline *p, pipeline_snapshot_fn ready, vo
     return rc;
 }
 
-/* Captures and encodes frame tick n. */
-static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink *sink)
+/* Captures and encodes frame tick n with the current encoder. */
+static int encode_frame(struct pipeline *p, int64_t n, const struct packet_sink *sink,
+                        bool *encoder_failed)
 {
     struct frame *frame;
+    *encoder_failed = true;
     int rc = p->enc->ops->get_input(p->enc, &frame);
     if (rc < 0) {
         log_error(COMPONENT, "encoder lent no input buffer: %s", strerror(-rc));
@@ -177,6 +183,7 @@ static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink
     }
     frame->pts = n;
     frame->copied_bytes = 0;
+    *encoder_failed = false;
     rc = p->cfg.source->fill(p->src, frame);
     if (rc < 0) {
         log_error(COMPONENT, "source %s failed: %s", p->cfg.source->name, strerror(-rc));
@@ -184,13 +191,30 @@ static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink
     }
     frame->capture_ns = clock_now_ns();
     deliver_snapshot(p, frame);
+    *encoder_failed = true;
     rc = p->enc->ops->encode(p->enc, frame, sink);
     if (rc < 0) {
         log_error(COMPONENT, "encode failed: %s", strerror(-rc));
         return rc;
     }
+    *encoder_failed = false;
     record_encode(p, clock_now_ns() - frame->capture_ns, frame->copied_bytes);
     return 0;
+}
+
+/* Captures and encodes frame tick n. A hardware encoder that fails is replaced by x264 and the
+ * same tick is encoded again, so the stream goes on without a gap (x264 starts with a keyframe).
+ * The sources keep what they drew per buffer_id, and x264's buffers are new to them: they draw
+ * the whole picture into them. */
+static int produce_frame(struct pipeline *p, int64_t n, const struct packet_sink *sink)
+{
+    bool encoder_failed;
+    int rc = encode_frame(p, n, sink, &encoder_failed);
+    if (rc == 0 || !encoder_failed || !hwenc_select_can_fall_back(p->enc))
+        return rc;
+    if (hwenc_select_fall_back(&p->enc, rc) < 0 || announce_new_encoder(p) < 0)
+        return rc;
+    return encode_frame(p, n, sink, &encoder_failed);
 }
 
 static bool all_outputs_failed(struct pipeline *p)
@@ -276,8 +300,9 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg)
     percentile_reset(&p->encode_us);
     if (p->event_fd < 0)
         goto fail;
-    if (open_encoder(p) < 0)
+    if (hwenc_select_open(cfg->encoder, &cfg->enc, &p->enc) < 0)
         goto fail;
+    note_encoder(p);
     log_info(COMPONENT, "encoder: %s %dx%d fps=%d/%d bitrate=%dk maxrate=%dk bufsize=%dk keyint=%d",
              p->enc->description ? p->enc->description : p->enc->ops->name, cfg->enc.width,
              cfg->enc.height, cfg->enc.fps_num, cfg->enc.fps_den, cfg->enc.bitrate_kbps,
@@ -359,9 +384,10 @@ void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *st)
     p->prev_copied_bytes = p->copied_bytes;
     p->prev_frames_in = p->frames_in;
     p->prev_frames_out = frames_out;
+    memcpy(st->encoder, p->encoder_name, sizeof(st->encoder));
+    st->encoder_fallbacks = p->encoder_fallbacks;
     pthread_mutex_unlock(&p->stats_lock);
 
-    st->encoder = p->enc->description ? p->enc->description : p->enc->ops->name;
     st->n_outputs = p->n_outputs;
     for (int i = 0; i < p->n_outputs; i++) {
         struct pipeline_output_stats *o = &st->outputs[i];

@@ -44,7 +44,8 @@ struct pipeline_stats {
     uint64_t frames_skipped;           /* cumulative frame ticks missed because we ran late */
     int64_t encode_p50_us, encode_p99_us;  /* -1 if no sample */
     double copied_bytes_per_frame;     /* CPU-copied pixel bytes per frame over the interval */
-    const char *encoder;               /* backend description */
+    char encoder[128];                 /* backend description (changes after a fallback) */
+    unsigned encoder_fallbacks;        /* hardware encoder failures replaced by x264 */
     int n_outputs;
     struct pipeline_output_stats outputs[PIPELINE_MAX_OUTPUTS];
 };
