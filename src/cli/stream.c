@@ -17,7 +17,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "cli/stats_report.h"
+#include "media/stats_report.h"
 #include "cli/stream_options.h"
 #include "core/clock.h"
 #include "core/log.h"

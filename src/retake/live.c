@@ -21,7 +21,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/stats_report.h"
+#include "media/stats_report.h"
 #include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"

@@ -1,8 +1,8 @@
 /*
  * stats_report — the once-a-second pipeline stats as one human line or one JSON line.
  */
-#ifndef AGENTCAST_CLI_STATS_REPORT_H
-#define AGENTCAST_CLI_STATS_REPORT_H
+#ifndef AGENTCAST_MEDIA_STATS_REPORT_H
+#define AGENTCAST_MEDIA_STATS_REPORT_H
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /* stats_report — see stats_report.h. */
-#include "cli/stats_report.h"
+#include "media/stats_report.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
