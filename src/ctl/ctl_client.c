@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,22 +16,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/errmsg.h"
 #include "ctl/ctl_path.h"
 #include "ctl/ctl_server.h"
-
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-{
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* Milliseconds left until deadline_ns, at least 0 (poll's timeout). */
 static int ms_left(int64_t deadline_ns)
@@ -62,12 +48,12 @@ static int check_peer(int fd, const char *path, char *err, size_t err_size)
     struct ucred cred;
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-        return fail(err, err_size, -errno, "%s: reading the server's credentials: %s", path,
-                    strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "%s: reading the server's credentials: %s", path,
+                           strerror(errno));
     if (cred.uid != geteuid())
-        return fail(err, err_size, -EACCES,
-                    "%s is served by uid %u, not by us (uid %u): refusing to talk to it", path,
-                    (unsigned)cred.uid, (unsigned)geteuid());
+        return errmsg_fail(err, err_size, -EACCES,
+                           "%s is served by uid %u, not by us (uid %u): refusing to talk to it",
+                           path, (unsigned)cred.uid, (unsigned)geteuid());
     return 0;
 }
 
@@ -78,13 +64,14 @@ static int connect_to(const char *path, int64_t deadline_ns, int *fd_out, char *
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     size_t len = strlen(path);
     if (len >= sizeof(addr.sun_path))
-        return fail(err, err_size, -ENAMETOOLONG,
-                    "control socket path %s is longer than the %zu bytes a socket address holds",
-                    path, sizeof(addr.sun_path) - 1);
+        return errmsg_fail(
+            err, err_size, -ENAMETOOLONG,
+            "control socket path %s is longer than the %zu bytes a socket address holds", path,
+            sizeof(addr.sun_path) - 1);
     memcpy(addr.sun_path, path, len + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return fail(err, err_size, -errno, "socket: %s", strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "socket: %s", strerror(errno));
     int rc;
     for (;;) {
         rc = connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0 ? 0 : errno;
@@ -99,15 +86,16 @@ static int connect_to(const char *path, int64_t deadline_ns, int *fd_out, char *
             clock_sleep_until_ns(clock_now_ns() + 10 * NS_PER_MS);
     }
     if (rc == ENOENT || rc == ECONNREFUSED || rc == ENOTDIR)
-        rc = fail(err, err_size, -ENOENT, "no running `agentcast live` (nothing listening on %s)",
-                  path);
+        rc = errmsg_fail(err, err_size, -ENOENT,
+                         "no running `agentcast live` (nothing listening on %s)", path);
     else if (rc == EACCES || rc == EPERM)
-        rc = fail(err, err_size, -EACCES,
-                  "%s: permission denied (is `agentcast live` running as another user?)", path);
+        rc = errmsg_fail(err, err_size, -EACCES,
+                         "%s: permission denied (is `agentcast live` running as another user?)",
+                         path);
     else if (rc == ETIMEDOUT)
-        rc = fail(err, err_size, -ETIMEDOUT, "%s: connect timed out", path);
+        rc = errmsg_fail(err, err_size, -ETIMEDOUT, "%s: connect timed out", path);
     else if (rc)
-        rc = fail(err, err_size, -rc, "connecting to %s: %s", path, strerror(rc));
+        rc = errmsg_fail(err, err_size, -rc, "connecting to %s: %s", path, strerror(rc));
     else
         rc = check_peer(fd, path, err, err_size);
     if (rc) {
@@ -131,13 +119,14 @@ static int send_all(int fd, const char *buf, size_t len, int64_t deadline_ns, co
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
             int w = wait_fd(fd, POLLOUT, deadline_ns);
             if (w == 0)
-                return fail(err, err_size, -ETIMEDOUT, "%s: sending the request timed out", path);
+                return errmsg_fail(err, err_size, -ETIMEDOUT, "%s: sending the request timed out",
+                                   path);
             if (w < 0)
-                return fail(err, err_size, w, "%s: %s", path, strerror(-w));
+                return errmsg_fail(err, err_size, w, "%s: %s", path, strerror(-w));
             continue;
         }
-        return fail(err, err_size, -ECONNRESET,
-                    "`agentcast live` hung up on %s before taking the request", path);
+        return errmsg_fail(err, err_size, -ECONNRESET,
+                           "`agentcast live` hung up on %s before taking the request", path);
     }
     return 0;
 }
@@ -149,7 +138,7 @@ static int read_line(int fd, int64_t deadline_ns, const char *path, char **line_
     size_t cap = CTL_LINE_MAX + 2, len = 0;
     char *buf = malloc(cap);
     if (!buf)
-        return fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     int rc = 0;
     for (;;) {
         char *nl = len ? memchr(buf, '\n', len) : NULL;
@@ -158,8 +147,8 @@ static int read_line(int fd, int64_t deadline_ns, const char *path, char **line_
             break;
         }
         if (len > CTL_LINE_MAX) {
-            rc = fail(err, err_size, -EPROTO, "%s: reply line longer than %d bytes", path,
-                      CTL_LINE_MAX);
+            rc = errmsg_fail(err, err_size, -EPROTO, "%s: reply line longer than %d bytes", path,
+                             CTL_LINE_MAX);
             break;
         }
         ssize_t n = read(fd, buf + len, cap - 1 - len);
@@ -170,16 +159,16 @@ static int read_line(int fd, int64_t deadline_ns, const char *path, char **line_
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
             int w = wait_fd(fd, POLLIN, deadline_ns);
             if (w == 0)
-                rc = fail(err, err_size, -ETIMEDOUT, "no reply from `agentcast live` on %s in time",
-                          path);
+                rc = errmsg_fail(err, err_size, -ETIMEDOUT,
+                                 "no reply from `agentcast live` on %s in time", path);
             else if (w < 0)
-                rc = fail(err, err_size, w, "%s: %s", path, strerror(-w));
+                rc = errmsg_fail(err, err_size, w, "%s: %s", path, strerror(-w));
             if (w <= 0)
                 break;
             continue;
         }
-        rc = fail(err, err_size, -ECONNRESET,
-                  "`agentcast live` closed the connection on %s before replying", path);
+        rc = errmsg_fail(err, err_size, -ECONNRESET,
+                         "`agentcast live` closed the connection on %s before replying", path);
         break;
     }
     if (rc) {
@@ -208,7 +197,7 @@ static int exchange(const char *path, const char *text, int64_t deadline_ns, cJS
     free(line);
     if (!cJSON_IsObject(obj)) {
         cJSON_Delete(obj);
-        return fail(err, err_size, -EPROTO, "%s: the reply is not a JSON object", path);
+        return errmsg_fail(err, err_size, -EPROTO, "%s: the reply is not a JSON object", path);
     }
     *response = obj;
     return 0;
@@ -221,16 +210,16 @@ int ctl_client_request(const char *path, const cJSON *request, int timeout_ms, c
     int64_t deadline_ns = clock_now_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * NS_PER_MS;
     char *body = cJSON_PrintUnformatted(request);
     if (!body)
-        return fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     size_t len = strlen(body);
     if (len > CTL_LINE_MAX) {
         cJSON_free(body);
-        return fail(err, err_size, -EMSGSIZE, "request longer than %d bytes", CTL_LINE_MAX);
+        return errmsg_fail(err, err_size, -EMSGSIZE, "request longer than %d bytes", CTL_LINE_MAX);
     }
     char *text = malloc(len + 2);
     if (!text) {
         cJSON_free(body);
-        return fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     }
     memcpy(text, body, len);
     memcpy(text + len, "\n", 2);
@@ -249,9 +238,9 @@ int ctl_client_request(const char *path, const cJSON *request, int timeout_ms, c
             strcmp(first, second) != 0) {
             rc = exchange(second, text, deadline_ns, response, err, err_size);
             if (rc == -ENOENT)
-                fail(err, err_size, -ENOENT,
-                     "no running `agentcast live` (nothing listening on %s nor on %s)", first,
-                     second);
+                errmsg_fail(err, err_size, -ENOENT,
+                            "no running `agentcast live` (nothing listening on %s nor on %s)",
+                            first, second);
         }
     }
     free(text);
@@ -265,7 +254,7 @@ int ctl_client_command(const char *path, const char *cmd, int timeout_ms, cJSON 
     cJSON *req = cJSON_CreateObject();
     if (!req || !cJSON_AddStringToObject(req, "cmd", cmd)) {
         cJSON_Delete(req);
-        return fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     }
     int rc = ctl_client_request(path, req, timeout_ms, response, err, err_size);
     cJSON_Delete(req);

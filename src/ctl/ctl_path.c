@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-{
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
+#include "core/errmsg.h"
 
 static int check_name(const char **name, char *err, size_t err_size)
 {
@@ -41,9 +28,10 @@ static int check_name(const char **name, char *err, size_t err_size)
              c == '.' || c == '_' || c == '-';
     }
     if (!ok)
-        return fail(err, err_size, -EINVAL,
-                    "bad instance name \"%.80s\": use 1-%d of A-Z a-z 0-9 . _ - (no leading .)",
-                    *name, CTL_NAME_MAX);
+        return errmsg_fail(
+            err, err_size, -EINVAL,
+            "bad instance name \"%.80s\": use 1-%d of A-Z a-z 0-9 . _ - (no leading .)", *name,
+            CTL_NAME_MAX);
     return 0;
 }
 
@@ -53,10 +41,11 @@ static int compose(const char *base, const char *sub, const char *name, char *ou
     char buf[PATH_MAX];
     int n = snprintf(buf, sizeof(buf), "%s%s/agentcast/%s.sock", base, sub, name);
     if (n < 0 || (size_t)n >= sizeof(buf) || (size_t)n >= CTL_PATH_MAX || (size_t)n >= out_size)
-        return fail(err, err_size, -ENAMETOOLONG,
-                    "control socket path %s%s/agentcast/%s.sock is longer than the %d bytes a "
-                    "socket address holds (pass a shorter path)",
-                    base, sub, name, CTL_PATH_MAX - 1);
+        return errmsg_fail(
+            err, err_size, -ENAMETOOLONG,
+            "control socket path %s%s/agentcast/%s.sock is longer than the %d bytes a "
+            "socket address holds (pass a shorter path)",
+            base, sub, name, CTL_PATH_MAX - 1);
     memcpy(out, buf, (size_t)n + 1);
     return 0;
 }
@@ -72,8 +61,8 @@ int ctl_path_fallback(const char *name, char *out, size_t out_size, char *err, s
         home = pw ? pw->pw_dir : NULL;
     }
     if (!home || home[0] != '/')
-        return fail(err, err_size, -ENOENT,
-                    "no place for the control socket: XDG_RUNTIME_DIR and HOME are unset");
+        return errmsg_fail(err, err_size, -ENOENT,
+                           "no place for the control socket: XDG_RUNTIME_DIR and HOME are unset");
     /* "/" as home (some service users) must not give "//.cache". */
     if (strcmp(home, "/") == 0)
         home = "";
@@ -101,7 +90,7 @@ static int make_dirs(char *dir, char *err, size_t err_size)
             continue;
         *p = '\0';
         if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return fail(err, err_size, -errno, "creating %s: %s", dir, strerror(errno));
+            return errmsg_fail(err, err_size, -errno, "creating %s: %s", dir, strerror(errno));
         if (end)
             return 0;
         *p = '/';
@@ -113,7 +102,7 @@ int ctl_path_prepare_dir(const char *path, char *err, size_t err_size)
     char dir[PATH_MAX];
     int n = snprintf(dir, sizeof(dir), "%s", path ? path : "");
     if (n <= 0 || (size_t)n >= sizeof(dir))
-        return fail(err, err_size, -EINVAL, "bad control socket path");
+        return errmsg_fail(err, err_size, -EINVAL, "bad control socket path");
     char *slash = strrchr(dir, '/');
     if (!slash)
         return 0;
@@ -125,18 +114,18 @@ int ctl_path_prepare_dir(const char *path, char *err, size_t err_size)
         return rc;
     struct stat st;
     if (stat(dir, &st) != 0)
-        return fail(err, err_size, -errno, "%s: %s", dir, strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return fail(err, err_size, -ENOTDIR, "%s is not a directory", dir);
+        return errmsg_fail(err, err_size, -ENOTDIR, "%s is not a directory", dir);
     if (st.st_uid != geteuid())
-        return fail(err, err_size, -EPERM,
-                    "%s belongs to uid %u, not to us (uid %u): refusing to put the control "
-                    "socket there",
-                    dir, (unsigned)st.st_uid, (unsigned)geteuid());
+        return errmsg_fail(err, err_size, -EPERM,
+                           "%s belongs to uid %u, not to us (uid %u): refusing to put the control "
+                           "socket there",
+                           dir, (unsigned)st.st_uid, (unsigned)geteuid());
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return fail(err, err_size, -EPERM,
-                    "%s is writable by group or others: refusing to put the control socket "
-                    "there (fix: chmod 700 %s)",
-                    dir, dir);
+        return errmsg_fail(err, err_size, -EPERM,
+                           "%s is writable by group or others: refusing to put the control socket "
+                           "there (fix: chmod 700 %s)",
+                           dir, dir);
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/errmsg.h"
 #include "core/log.h"
 #include "ctl/ctl_path.h"
 
@@ -80,20 +81,6 @@ struct ctl_server {
 };
 
 _Static_assert(CTL_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path), "sun_path size");
-
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-{
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. NUL is
  * refused too: the rest of agentcast reads strings as C strings. */
@@ -616,26 +603,28 @@ static int probe_path(const char *path, const struct sockaddr_un *addr, char *er
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return fail(err, err_size, -errno, "socket: %s", strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "socket: %s", strerror(errno));
     int rc = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 ? 0 : errno;
     close(fd);
     /* EAGAIN: a listener whose backlog is full — still a listener. */
     if (rc == 0 || rc == EAGAIN || rc == EINPROGRESS)
-        return fail(err, err_size, -EADDRINUSE,
-                    "another `agentcast live` is already running (answering on %s)", path);
+        return errmsg_fail(err, err_size, -EADDRINUSE,
+                           "another `agentcast live` is already running (answering on %s)", path);
     if (rc == ENOENT)
         return 0;
     if (rc != ECONNREFUSED)
-        return fail(err, err_size, -rc, "%s: %s", path, strerror(rc));
+        return errmsg_fail(err, err_size, -rc, "%s: %s", path, strerror(rc));
     struct stat st;
     if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : fail(err, err_size, -errno, "%s: %s", path, strerror(errno));
+        return errno == ENOENT
+                   ? 0
+                   : errmsg_fail(err, err_size, -errno, "%s: %s", path, strerror(errno));
     if (!S_ISSOCK(st.st_mode))
-        return fail(err, err_size, -EEXIST, "%s exists and is not a socket: not replacing it",
-                    path);
+        return errmsg_fail(err, err_size, -EEXIST,
+                           "%s exists and is not a socket: not replacing it", path);
     if (unlink(path) != 0 && errno != ENOENT)
-        return fail(err, err_size, -errno, "removing the stale socket %s: %s", path,
-                    strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "removing the stale socket %s: %s", path,
+                           strerror(errno));
     log_info(COMPONENT, "removed a stale control socket path=%s", path);
     return 0;
 }
@@ -647,13 +636,13 @@ static int take_lock(struct ctl_server *s, char *err, size_t err_size)
     snprintf(lock, sizeof(lock), "%s.lock", s->path);
     s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (s->lock_fd < 0)
-        return fail(err, err_size, -errno, "%s: %s", lock, strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "%s: %s", lock, strerror(errno));
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         if (e == EWOULDBLOCK)
-            return fail(err, err_size, -EADDRINUSE,
-                        "another `agentcast live` is already running (it holds %s)", lock);
-        return fail(err, err_size, -e, "locking %s: %s", lock, strerror(e));
+            return errmsg_fail(err, err_size, -EADDRINUSE,
+                               "another `agentcast live` is already running (it holds %s)", lock);
+        return errmsg_fail(err, err_size, -e, "locking %s: %s", lock, strerror(e));
     }
     return 0;
 }
@@ -663,23 +652,23 @@ static int bind_listen(struct ctl_server *s, const struct sockaddr_un *addr, cha
 {
     s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s->listen_fd < 0)
-        return fail(err, err_size, -errno, "socket: %s", strerror(errno));
+        return errmsg_fail(err, err_size, -errno, "socket: %s", strerror(errno));
     if (bind(s->listen_fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0)
-        return fail(err, err_size, errno == EADDRINUSE ? -EADDRINUSE : -errno,
-                    "binding the control socket %s: %s", s->path, strerror(errno));
+        return errmsg_fail(err, err_size, errno == EADDRINUSE ? -EADDRINUSE : -errno,
+                           "binding the control socket %s: %s", s->path, strerror(errno));
     /* Nobody can connect before listen(), so the mode is right before anyone could use it. */
     struct stat st;
     if (chmod(s->path, 0600) != 0 || lstat(s->path, &st) != 0) {
         int e = errno;
         unlink(s->path);
-        return fail(err, err_size, -e, "%s: %s", s->path, strerror(e));
+        return errmsg_fail(err, err_size, -e, "%s: %s", s->path, strerror(e));
     }
     s->dev = st.st_dev;
     s->ino = st.st_ino;
     if (listen(s->listen_fd, 16) != 0) {
         int e = errno;
         unlink(s->path);
-        return fail(err, err_size, -e, "listen on %s: %s", s->path, strerror(e));
+        return errmsg_fail(err, err_size, -e, "listen on %s: %s", s->path, strerror(e));
     }
     return 0;
 }
@@ -714,17 +703,18 @@ int ctl_server_start(struct event_loop *loop, const char *path, ctl_handler_fn h
 {
     *out = NULL;
     if (!loop || !path || !path[0] || !handler)
-        return fail(err, err_size, -EINVAL, "ctl_server_start: missing argument");
+        return errmsg_fail(err, err_size, -EINVAL, "ctl_server_start: missing argument");
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     size_t len = strlen(path);
     if (len >= sizeof(addr.sun_path))
-        return fail(err, err_size, -ENAMETOOLONG,
-                    "control socket path %s is longer than the %zu bytes a socket address holds",
-                    path, sizeof(addr.sun_path) - 1);
+        return errmsg_fail(
+            err, err_size, -ENAMETOOLONG,
+            "control socket path %s is longer than the %zu bytes a socket address holds", path,
+            sizeof(addr.sun_path) - 1);
     memcpy(addr.sun_path, path, len + 1);
     struct ctl_server *s = calloc(1, sizeof(*s));
     if (!s)
-        return fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     s->loop = loop;
     s->handler = handler;
     s->opaque = opaque;
@@ -739,7 +729,7 @@ int ctl_server_start(struct event_loop *loop, const char *path, ctl_handler_fn h
         s->accept_pause = event_timer_new(loop, on_accept_resume, s);
         s->listen_watch = event_loop_add_fd(loop, s->listen_fd, EVENT_READ, on_listen, s);
         if (!s->accept_pause || !s->listen_watch)
-            rc = fail(err, err_size, -ENOMEM, "out of memory");
+            rc = errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     }
     if (rc) {
         server_release(s);

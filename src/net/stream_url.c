@@ -10,27 +10,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/errmsg.h"
+
 #define HOST_NAME_MAX_LEN 253 /* DNS limit for a name in text form */
 #define HOST_LABEL_MAX_LEN 63
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (err && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 static bool ends_with_ci(const char *s, size_t len, const char *suffix)
 {
@@ -43,34 +30,35 @@ static bool ends_with_ci(const char *s, size_t len, const char *suffix)
 static int check_host_name(const char *h, size_t len, char *err, size_t err_size)
 {
     if (len > HOST_NAME_MAX_LEN)
-        return fail(err, err_size, "host name too long (max %d bytes)", HOST_NAME_MAX_LEN);
+        return errmsg_fail(err, err_size, -EINVAL, "host name too long (max %d bytes)",
+                           HOST_NAME_MAX_LEN);
     bool numeric = true;
     size_t label = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)h[i];
         if (c == '.') {
             if (label == 0)
-                return fail(err, err_size, "host name has an empty label");
+                return errmsg_fail(err, err_size, -EINVAL, "host name has an empty label");
             label = 0;
             continue;
         }
         if (!isalnum(c) && c != '-' && c != '_')
-            return fail(err, err_size, "invalid character in host name");
+            return errmsg_fail(err, err_size, -EINVAL, "invalid character in host name");
         if (!isdigit(c))
             numeric = false;
         if (++label > HOST_LABEL_MAX_LEN)
-            return fail(err, err_size, "host name label too long (max %d bytes)",
-                        HOST_LABEL_MAX_LEN);
+            return errmsg_fail(err, err_size, -EINVAL, "host name label too long (max %d bytes)",
+                               HOST_LABEL_MAX_LEN);
     }
     if (label == 0)
-        return fail(err, err_size, "host name ends with a dot");
+        return errmsg_fail(err, err_size, -EINVAL, "host name ends with a dot");
     if (numeric) {
         char ip[HOST_NAME_MAX_LEN + 1];
         struct in_addr addr;
         memcpy(ip, h, len);
         ip[len] = '\0';
         if (inet_pton(AF_INET, ip, &addr) != 1)
-            return fail(err, err_size, "invalid IPv4 address in URL");
+            return errmsg_fail(err, err_size, -EINVAL, "invalid IPv4 address in URL");
     }
     return 0;
 }
@@ -84,31 +72,32 @@ static int parse_authority(const char *a, size_t len, struct stream_url *out, ch
     if (len > 0 && a[0] == '[') {
         const char *close = memchr(a, ']', len);
         if (!close)
-            return fail(err, err_size, "IPv6 address in URL lacks its closing ']'");
+            return errmsg_fail(err, err_size, -EINVAL, "IPv6 address in URL lacks its closing ']'");
         host = a + 1;
         host_len = (size_t)(close - host);
         const char *after = close + 1;
         if (after < a + len && *after != ':')
-            return fail(err, err_size, "unexpected characters after the IPv6 address in URL");
+            return errmsg_fail(err, err_size, -EINVAL,
+                               "unexpected characters after the IPv6 address in URL");
         if (after < a + len)
             port = after + 1;
         if (host_len == 0)
-            return fail(err, err_size, "URL has no host");
+            return errmsg_fail(err, err_size, -EINVAL, "URL has no host");
         char ip[64];
         struct in6_addr addr6;
         if (host_len >= sizeof(ip))
-            return fail(err, err_size, "invalid IPv6 address in URL");
+            return errmsg_fail(err, err_size, -EINVAL, "invalid IPv6 address in URL");
         memcpy(ip, host, host_len);
         ip[host_len] = '\0';
         if (inet_pton(AF_INET6, ip, &addr6) != 1)
-            return fail(err, err_size, "invalid IPv6 address in URL");
+            return errmsg_fail(err, err_size, -EINVAL, "invalid IPv6 address in URL");
     } else {
         const char *colon = memchr(a, ':', len);
         host_len = colon ? (size_t)(colon - a) : len;
         if (colon)
             port = colon + 1;
         if (host_len == 0)
-            return fail(err, err_size, "URL has no host");
+            return errmsg_fail(err, err_size, -EINVAL, "URL has no host");
         int rc = check_host_name(host, host_len, err, err_size);
         if (rc < 0)
             return rc;
@@ -119,17 +108,17 @@ static int parse_authority(const char *a, size_t len, struct stream_url *out, ch
     if (port) {
         size_t plen = (size_t)(a + len - port);
         if (plen == 0)
-            return fail(err, err_size, "URL has an empty port");
+            return errmsg_fail(err, err_size, -EINVAL, "URL has an empty port");
         if (plen > 5)
-            return fail(err, err_size, "port out of range (1..65535)");
+            return errmsg_fail(err, err_size, -EINVAL, "port out of range (1..65535)");
         int value = 0;
         for (size_t i = 0; i < plen; i++) {
             if (!isdigit((unsigned char)port[i]))
-                return fail(err, err_size, "port is not a number");
+                return errmsg_fail(err, err_size, -EINVAL, "port is not a number");
             value = value * 10 + (port[i] - '0');
         }
         if (value < 1 || value > 65535)
-            return fail(err, err_size, "port out of range (1..65535)");
+            return errmsg_fail(err, err_size, -EINVAL, "port out of range (1..65535)");
         out->port = value;
     }
     return 0;
@@ -146,23 +135,28 @@ static int parse_path(const char *p, struct stream_url *out, char *err, size_t e
             slash = s;
     }
     if (!slash)
-        return fail(err, err_size, "URL has no stream key (expected rtmp://host/app/key)");
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "URL has no stream key (expected rtmp://host/app/key)");
     size_t app_len = (size_t)(slash - p);
     const char *key = slash + 1;
     size_t key_len = strlen(key);
     if (app_len == 0)
-        return fail(err, err_size, "URL has no application name (expected rtmp://host/app/key)");
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "URL has no application name (expected rtmp://host/app/key)");
     if (key == end_of_segments)
-        return fail(err, err_size, "URL has no stream key (expected rtmp://host/app/key)");
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "URL has no stream key (expected rtmp://host/app/key)");
     for (size_t i = 0; i < app_len; i++) {
         if (p[i] == '/' && (i + 1 == app_len || p[i + 1] == '/'))
-            return fail(err, err_size, "URL has an empty path segment in the application name");
+            return errmsg_fail(err, err_size, -EINVAL,
+                               "URL has an empty path segment in the application name");
     }
     if (app_len >= sizeof(out->app))
-        return fail(err, err_size, "application name too long (max %zu bytes)",
-                    sizeof(out->app) - 1);
+        return errmsg_fail(err, err_size, -EINVAL, "application name too long (max %zu bytes)",
+                           sizeof(out->app) - 1);
     if (key_len >= sizeof(out->key))
-        return fail(err, err_size, "stream key too long (max %zu bytes)", sizeof(out->key) - 1);
+        return errmsg_fail(err, err_size, -EINVAL, "stream key too long (max %zu bytes)",
+                           sizeof(out->key) - 1);
     memcpy(out->app, p, app_len);
     out->app[app_len] = '\0';
     memcpy(out->key, key, key_len + 1);
@@ -180,24 +174,26 @@ static int parse_rtmp(const char *url, const char *sep, struct stream_url *out, 
         out->kind = STREAM_URL_RTMPS;
         out->port = 443;
     } else {
-        return fail(err, err_size, "unsupported URL scheme \"%.*s\" (expected rtmp or rtmps)",
-                    scheme_len > 16 ? 16 : (int)scheme_len, url);
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "unsupported URL scheme \"%.*s\" (expected rtmp or rtmps)",
+                           scheme_len > 16 ? 16 : (int)scheme_len, url);
     }
     if (strchr(url, ' '))
-        return fail(err, err_size, "URL contains a space");
+        return errmsg_fail(err, err_size, -EINVAL, "URL contains a space");
 
     const char *authority = sep + 3;
     const char *slash = strchr(authority, '/');
     size_t auth_len = slash ? (size_t)(slash - authority) : strlen(authority);
     if (memchr(authority, '@', auth_len))
-        return fail(err, err_size, "user information (user@host) in URL is not supported");
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "user information (user@host) in URL is not supported");
     int rc = parse_authority(authority, auth_len, out, err, err_size);
     if (rc < 0)
         return rc;
     if (!slash)
-        return fail(err, err_size,
-                    "URL has no application and stream key "
-                    "(expected rtmp://host/app/key)");
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "URL has no application and stream key "
+                           "(expected rtmp://host/app/key)");
     return parse_path(slash + 1, out, err, err_size);
 }
 
@@ -207,22 +203,23 @@ int stream_url_parse(const char *url, struct stream_url *out, char *err, size_t 
     if (err && err_size > 0)
         err[0] = '\0';
     if (!url || !*url)
-        return fail(err, err_size, "empty output");
+        return errmsg_fail(err, err_size, -EINVAL, "empty output");
     size_t len = strlen(url);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)url[i];
         if (c < 0x20 || c == 0x7f)
-            return fail(err, err_size, "output contains a control character");
+            return errmsg_fail(err, err_size, -EINVAL, "output contains a control character");
     }
     const char *sep = strstr(url, "://");
     if (sep)
         return parse_rtmp(url, sep, out, err, err_size);
     if (!ends_with_ci(url, len, ".flv"))
-        return fail(err, err_size,
-                    "output is neither an rtmp:// or rtmps:// URL nor a path "
-                    "ending in .flv");
+        return errmsg_fail(err, err_size, -EINVAL,
+                           "output is neither an rtmp:// or rtmps:// URL nor a path "
+                           "ending in .flv");
     if (len >= sizeof(out->path))
-        return fail(err, err_size, "file path too long (max %zu bytes)", sizeof(out->path) - 1);
+        return errmsg_fail(err, err_size, -EINVAL, "file path too long (max %zu bytes)",
+                           sizeof(out->path) - 1);
     out->kind = STREAM_URL_FILE;
     memcpy(out->path, url, len + 1);
     return 0;

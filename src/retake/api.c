@@ -6,7 +6,6 @@
 #include "retake/api.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,17 +73,6 @@ const struct retake_endpoint_info *retake_endpoint_get(enum retake_endpoint ep)
     if ((int)ep < 0 || ep >= RETAKE_EP_COUNT)
         return NULL;
     return &endpoints[ep];
-}
-
-int retake_fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-{
-    if (err && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
 }
 
 /* ---- paths ----------------------------------------------------------------------------------- */
@@ -163,27 +151,27 @@ int retake_path(enum retake_endpoint ep, const char *param, const struct retake_
     *out = NULL;
     const struct retake_endpoint_info *info = retake_endpoint_get(ep);
     if (!info)
-        return retake_fail(err, err_size, -EINVAL, "unknown retake.tv endpoint %d", (int)ep);
+        return errmsg_fail(err, err_size, -EINVAL, "unknown retake.tv endpoint %d", (int)ep);
     const char *colon = strchr(info->path, ':');
     if (colon && (!param || !*param))
-        return retake_fail(err, err_size, -EINVAL, "%s: the %.*s must not be empty", info->name,
+        return errmsg_fail(err, err_size, -EINVAL, "%s: the %.*s must not be empty", info->name,
                            (int)strcspn(colon + 1, "/"), colon + 1);
     if (!colon && param)
-        return retake_fail(err, err_size, -EINVAL, "%s takes no path parameter", info->name);
+        return errmsg_fail(err, err_size, -EINVAL, "%s takes no path parameter", info->name);
     /* "." and ".." would be folded away by URL normalisation and change the path. */
     if (param && (strcmp(param, ".") == 0 || strcmp(param, "..") == 0))
-        return retake_fail(err, err_size, -EINVAL, "%s: \"%s\" is not a valid parameter",
+        return errmsg_fail(err, err_size, -EINVAL, "%s: \"%s\" is not a valid parameter",
                            info->name, param);
     for (size_t i = 0; i < n_query; i++) {
         if (!query[i].name || !query_documented(info, query[i].name))
-            return retake_fail(err, err_size, -EINVAL,
+            return errmsg_fail(err, err_size, -EINVAL,
                                "%s: query parameter \"%s\" is not in the document", info->name,
                                query[i].name ? query[i].name : "(null)");
     }
     size_t cap = path_bound(info, param, query, n_query);
     char *buf = malloc(cap);
     if (!buf)
-        return retake_fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     struct pathbuf pb = {buf, 0, cap};
     buf[0] = '\0';
     if (colon) {
@@ -216,11 +204,11 @@ int retake_comments_path(const char *user_db_id, int limit, const char *before_i
     if (rc)
         return rc;
     if (limit < 1 || limit > RETAKE_COMMENTS_LIMIT_MAX)
-        return retake_fail(err, err_size, -EINVAL,
+        return errmsg_fail(err, err_size, -EINVAL,
                            "limit: %d is out of range; the document allows 1 to %d", limit,
                            RETAKE_COMMENTS_LIMIT_MAX);
     if (before_id && !*before_id)
-        return retake_fail(err, err_size, -EINVAL, "beforeId: must not be empty");
+        return errmsg_fail(err, err_size, -EINVAL, "beforeId: must not be empty");
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit);
     const struct retake_query q[] = {
@@ -301,20 +289,20 @@ int retake_json_root(const char *body, size_t len, const char *what, bool want_o
     while (body && start < len && json_space(body[start]))
         start++;
     if (!body || start == len)
-        return retake_fail(err, err_size, -EBADMSG,
+        return errmsg_fail(err, err_size, -EBADMSG,
                            "%s: retake.tv answered with malformed JSON (empty body)", what);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) {
         char b[16];
         if (json_unterminated(body, len))
-            return retake_fail(err, err_size, -EBADMSG,
+            return errmsg_fail(err, err_size, -EBADMSG,
                                "%s: retake.tv answered with malformed JSON (truncated after "
                                "%zu bytes)",
                                what, len);
         size_t pos = (end && end >= body && end < body + len) ? (size_t)(end - body) : len - 1;
         describe_byte(body[pos], b, sizeof(b));
-        return retake_fail(err, err_size, -EBADMSG,
+        return errmsg_fail(err, err_size, -EBADMSG,
                            "%s: retake.tv answered with malformed JSON (unexpected %s at byte "
                            "%zu)",
                            what, b, pos);
@@ -324,7 +312,7 @@ int retake_json_root(const char *body, size_t len, const char *what, bool want_o
         pos++;
     if (pos < len) {
         cJSON_Delete(root);
-        return retake_fail(err, err_size, -EBADMSG,
+        return errmsg_fail(err, err_size, -EBADMSG,
                            "%s: retake.tv answered with malformed JSON (unexpected data after "
                            "the value at byte %zu)",
                            what, pos);
@@ -332,7 +320,7 @@ int retake_json_root(const char *body, size_t len, const char *what, bool want_o
     if (!cJSON_IsObject(root) && (want_object || !cJSON_IsArray(root))) {
         const char *got = cJSON_IsArray(root) ? "an array" : "a scalar";
         cJSON_Delete(root);
-        return retake_fail(err, err_size, -EPROTO, "%s: expected a JSON %s, got %s", what,
+        return errmsg_fail(err, err_size, -EPROTO, "%s: expected a JSON %s, got %s", what,
                            want_object ? "object" : "object or array", got);
     }
     *out = root;
@@ -369,18 +357,18 @@ int retake_jstr(const cJSON *obj, const char *what, const char *prefix, const ch
         if (!required)
             return 0;
         if (!item)
-            return retake_fail(err, err_size, -EPROTO, "%s: missing field \"%s%s\"", what, prefix,
+            return errmsg_fail(err, err_size, -EPROTO, "%s: missing field \"%s%s\"", what, prefix,
                                name);
-        return retake_fail(err, err_size, -EPROTO, "%s: field \"%s%s\" must be a string, got %s",
+        return errmsg_fail(err, err_size, -EPROTO, "%s: field \"%s%s\" must be a string, got %s",
                            what, prefix, name, type_name(item));
     }
     size_t n = strlen(item->valuestring);
     if (n >= dst_size)
-        return retake_fail(err, err_size, -EPROTO,
+        return errmsg_fail(err, err_size, -EPROTO,
                            "%s: field \"%s%s\" is too long (%zu bytes, at most %zu)", what, prefix,
                            name, n, dst_size - 1);
     if (required && n == 0)
-        return retake_fail(err, err_size, -EPROTO, "%s: field \"%s%s\" is empty", what, prefix,
+        return errmsg_fail(err, err_size, -EPROTO, "%s: field \"%s%s\" is empty", what, prefix,
                            name);
     memcpy(dst, item->valuestring, n + 1);
     return 0;
@@ -429,9 +417,9 @@ int retake_jint(const cJSON *obj, const char *what, const char *prefix, const ch
     if (!required)
         return 0;
     if (!item)
-        return retake_fail(err, err_size, -EPROTO, "%s: missing field \"%s%s\"", what, prefix,
+        return errmsg_fail(err, err_size, -EPROTO, "%s: missing field \"%s%s\"", what, prefix,
                            name);
-    return retake_fail(err, err_size, -EPROTO,
+    return errmsg_fail(err, err_size, -EPROTO,
                        "%s: field \"%s%s\" must be a non-negative integer, got %s", what, prefix,
                        name, type_name(item));
 }
@@ -445,8 +433,8 @@ int retake_jbool(const cJSON *obj, const char *what, const char *name, bool *out
         return 0;
     }
     if (!item)
-        return retake_fail(err, err_size, -EPROTO, "%s: missing field \"%s\"", what, name);
-    return retake_fail(err, err_size, -EPROTO, "%s: field \"%s\" must be true or false, got %s",
+        return errmsg_fail(err, err_size, -EPROTO, "%s: missing field \"%s\"", what, name);
+    return errmsg_fail(err, err_size, -EPROTO, "%s: field \"%s\" must be true or false, got %s",
                        what, name, type_name(item));
 }
 

@@ -164,10 +164,10 @@ static int rtmp_fields(const cJSON *root, struct retake_rtmp *out, char *err, si
         return rc;
     out->legacy_names = strcmp(url_name, "rtmp_url") == 0 || strcmp(key_name, "stream_key") == 0;
     if (strncasecmp(out->url, "rtmp://", 7) != 0 && strncasecmp(out->url, "rtmps://", 8) != 0)
-        return retake_fail(err, err_size, -EPROTO,
+        return errmsg_fail(err, err_size, -EPROTO,
                            "%s: field \"%s\" is not an rtmp:// or rtmps:// URL", what, url_name);
     if (has_space_or_control(out->url) || has_space_or_control(out->key))
-        return retake_fail(err, err_size, -EPROTO,
+        return errmsg_fail(err, err_size, -EPROTO,
                            "%s: field \"%s\" or \"%s\" contains spaces or control characters", what,
                            url_name, key_name);
     /* "-f flv "$url/$key"": exactly one '/' between them whatever either side carries. */
@@ -176,7 +176,7 @@ static int rtmp_fields(const cJSON *root, struct retake_rtmp *out, char *err, si
         ul--;
     const char *key = out->key + strspn(out->key, "/");
     if (!*key)
-        return retake_fail(err, err_size, -EPROTO, "%s: field \"%s\" is empty", what, key_name);
+        return errmsg_fail(err, err_size, -EPROTO, "%s: field \"%s\" is empty", what, key_name);
     snprintf(out->publish_url, sizeof(out->publish_url), "%.*s/%s", (int)ul, out->url, key);
     return 0;
 }
@@ -230,7 +230,7 @@ int retake_parse_stream_start(const char *body, size_t len, struct retake_stream
     if (rc == 0 && !success) {
         char text[256];
         retake_server_text(root, text, sizeof(text));
-        rc = retake_fail(err, err_size, -EPROTO, "%s: \"success\" is false%s%s", what,
+        rc = errmsg_fail(err, err_size, -EPROTO, "%s: \"success\" is false%s%s", what,
                          text[0] ? ": " : "", text);
     }
     cJSON_Delete(root);
@@ -348,13 +348,13 @@ static char *dup_field(const cJSON *obj, const char *name)
 static int comment_fill(const cJSON *item, struct retake_comment *c, char *why, size_t why_size)
 {
     if (!cJSON_IsObject(item))
-        return retake_fail(why, why_size, -EPROTO, "not an object");
+        return errmsg_fail(why, why_size, -EPROTO, "not an object");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "_id");
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(item, "text");
     if (!cJSON_IsString(id) || !id->valuestring || !id->valuestring[0])
-        return retake_fail(why, why_size, -EPROTO, "%s field \"_id\"", id ? "unusable" : "missing");
+        return errmsg_fail(why, why_size, -EPROTO, "%s field \"_id\"", id ? "unusable" : "missing");
     if (!cJSON_IsString(text) || !text->valuestring)
-        return retake_fail(why, why_size, -EPROTO, "%s field \"text\"",
+        return errmsg_fail(why, why_size, -EPROTO, "%s field \"text\"",
                            text ? "unusable" : "missing");
     const cJSON *author = cJSON_GetObjectItemCaseSensitive(item, "author");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(item, "timestamp");
@@ -383,7 +383,7 @@ static int comments_fill(const cJSON *arr, struct retake_comments *out, char *er
     size_t n = (size_t)cJSON_GetArraySize(arr);
     out->items = calloc(n ? n : 1, sizeof(*out->items));
     if (!out->items)
-        return retake_fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     size_t index = 0;
     for (const cJSON *item = arr->child; item; item = item->next, index++) {
         struct retake_comment *c = &out->items[out->count];
@@ -391,7 +391,7 @@ static int comments_fill(const cJSON *arr, struct retake_comments *out, char *er
         int rc = comment_fill(item, c, why, sizeof(why));
         if (rc == -ENOMEM) {
             comment_free(c);
-            return retake_fail(err, err_size, -ENOMEM, "out of memory");
+            return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
         }
         if (rc) {
             comment_free(c);
@@ -416,9 +416,9 @@ int retake_parse_comments(const char *body, size_t len, struct retake_comments *
         return rc;
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "comments");
     if (!arr)
-        rc = retake_fail(err, err_size, -EPROTO, "%s: missing field \"comments\"", what);
+        rc = errmsg_fail(err, err_size, -EPROTO, "%s: missing field \"comments\"", what);
     else if (!cJSON_IsArray(arr))
-        rc = retake_fail(err, err_size, -EPROTO, "%s: field \"comments\" must be an array", what);
+        rc = errmsg_fail(err, err_size, -EPROTO, "%s: field \"comments\" must be an array", what);
     else
         rc = comments_fill(arr, out, err, err_size);
     cJSON_Delete(root);

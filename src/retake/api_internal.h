@@ -13,9 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-/* Writes the formatted message to err (if any) and returns rc. */
-int retake_fail(char *err, size_t err_size, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+#include "core/errmsg.h"
 
 /* Parses body into *out. -EBADMSG: empty, truncated or malformed ("<what>: retake.tv answered
  * with malformed JSON (…)"); -EPROTO: want_object and the root is not an object, or neither an

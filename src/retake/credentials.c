@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -66,12 +65,12 @@ int retake_credentials_default_path(char *out, size_t out_size, char *err, size_
         home = pw ? pw->pw_dir : NULL;
     }
     if (!home || !*home)
-        return retake_fail(err, err_size, -ENOENT,
+        return errmsg_fail(err, err_size, -ENOENT,
                            "cannot find the home directory for %s (HOME is unset)",
                            CREDENTIALS_REL_PATH + 1);
     int n = snprintf(out, out_size, "%s%s", home, CREDENTIALS_REL_PATH);
     if (n < 0 || (size_t)n >= out_size)
-        return retake_fail(err, err_size, -ENOSPC, "home directory path too long");
+        return errmsg_fail(err, err_size, -ENOSPC, "home directory path too long");
     return 0;
 }
 
@@ -115,12 +114,12 @@ static int check_dir(const char *dir, char *err, size_t err_size)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
-        return retake_fail(err, err_size, -errno, "credentials directory %s: %s", dir,
+        return errmsg_fail(err, err_size, -errno, "credentials directory %s: %s", dir,
                            strerror(errno));
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
         char q[PATH_MAX + 16];
         shell_quote(dir, q, sizeof(q));
-        return retake_fail(err, err_size, -EACCES,
+        return errmsg_fail(err, err_size, -EACCES,
                            "credentials directory %s can be written by group or others (mode "
                            "0%03o); refusing it — fix with: chmod go-w %s",
                            dir, (unsigned)(st.st_mode & 0777), q);
@@ -133,21 +132,21 @@ static int check_file(const char *path, const struct stat *st, char *err, size_t
     char q[PATH_MAX + 16];
     shell_quote(path, q, sizeof(q));
     if (!S_ISREG(st->st_mode))
-        return retake_fail(err, err_size, -EINVAL, "credentials file %s is not a regular file",
+        return errmsg_fail(err, err_size, -EINVAL, "credentials file %s is not a regular file",
                            path);
     if (st->st_uid != geteuid())
-        return retake_fail(err, err_size, -EACCES,
+        return errmsg_fail(err, err_size, -EACCES,
                            "credentials file %s belongs to uid %u, not to you (uid %u); refusing "
                            "it — fix with: sudo chown %u %s && chmod 600 %s",
                            path, (unsigned)st->st_uid, (unsigned)geteuid(), (unsigned)geteuid(), q,
                            q);
     if (st->st_mode & 077)
-        return retake_fail(err, err_size, -EACCES,
+        return errmsg_fail(err, err_size, -EACCES,
                            "credentials file %s can be read or written by group or others (mode "
                            "0%03o); refusing it — fix with: chmod 600 %s",
                            path, (unsigned)(st->st_mode & 0777), q);
     if (st->st_size > CREDENTIALS_MAX_BYTES)
-        return retake_fail(err, err_size, -EFBIG, "credentials file %s is larger than %ld bytes",
+        return errmsg_fail(err, err_size, -EFBIG, "credentials file %s is larger than %ld bytes",
                            path, CREDENTIALS_MAX_BYTES);
     return 0;
 }
@@ -159,7 +158,7 @@ static int read_all(int fd, const char *path, size_t size, char **buf, size_t *l
 {
     char *data = malloc(size + 1);
     if (!data)
-        return retake_fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     size_t got = 0;
     while (got < size) {
         ssize_t r = read(fd, data + got, size - got);
@@ -169,7 +168,7 @@ static int read_all(int fd, const char *path, size_t size, char **buf, size_t *l
             int e = errno;
             explicit_bzero(data, size + 1);
             free(data);
-            return retake_fail(err, err_size, -e, "reading %s: %s", path, strerror(e));
+            return errmsg_fail(err, err_size, -e, "reading %s: %s", path, strerror(e));
         }
         if (r == 0)
             break;
@@ -187,17 +186,17 @@ static int read_checked(const char *path, char **buf, size_t *len, char *err, si
     char dir[PATH_MAX];
     *buf = NULL;
     if (dir_of(path, dir, sizeof(dir)) != 0)
-        return retake_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
+        return errmsg_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
     /* O_NONBLOCK: a FIFO planted at the path must not hang us; regular files ignore it. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
-        return retake_fail(err, err_size, -e, "credentials file %s: %s", path, strerror(e));
+        return errmsg_fail(err, err_size, -e, "credentials file %s: %s", path, strerror(e));
     }
     struct stat st;
     int rc;
     if (fstat(fd, &st) != 0)
-        rc = retake_fail(err, err_size, -errno, "credentials file %s: %s", path, strerror(errno));
+        rc = errmsg_fail(err, err_size, -errno, "credentials file %s: %s", path, strerror(errno));
     else
         rc = check_file(path, &st, err, err_size);
     if (rc == 0)
@@ -218,11 +217,11 @@ static int file_field(const cJSON *root, const char *path, const char *name, cha
     if (!item || cJSON_IsNull(item))
         return 0;
     if (!cJSON_IsString(item) || !item->valuestring)
-        return retake_fail(err, err_size, -EINVAL,
+        return errmsg_fail(err, err_size, -EINVAL,
                            "credentials file %s: field \"%s\" must be a string", path, name);
     size_t n = strlen(item->valuestring);
     if (n >= dst_size)
-        return retake_fail(err, err_size, -EINVAL,
+        return errmsg_fail(err, err_size, -EINVAL,
                            "credentials file %s: field \"%s\" is too long (at most %zu bytes)",
                            path, name, dst_size - 1);
     memcpy(dst, item->valuestring, n + 1);
@@ -235,7 +234,7 @@ static int parse_file(const char *path, const char *data, size_t len, struct ret
     cJSON *root = cJSON_ParseWithLength(data, len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return retake_fail(err, err_size, -EINVAL,
+        return errmsg_fail(err, err_size, -EINVAL,
                            "credentials file %s is not a JSON object; fix or remove it", path);
     }
     struct {
@@ -276,7 +275,7 @@ int retake_credentials_load(const char *path, struct retake_credentials *c, char
     const char *env = getenv(RETAKE_ENV_TOKEN);
     if (env && *env) {
         if (strlen(env) >= sizeof(c->access_token))
-            return retake_fail(err, err_size, -EINVAL, "%s is too long (at most %zu bytes)",
+            return errmsg_fail(err, err_size, -EINVAL, "%s is too long (at most %zu bytes)",
                                RETAKE_ENV_TOKEN, sizeof(c->access_token) - 1);
         memcpy(c->access_token, env, strlen(env) + 1);
         c->token_from_env = true;
@@ -287,7 +286,7 @@ int retake_credentials_load(const char *path, struct retake_credentials *c, char
     if (rc == -ENOENT) {
         if (c->token_from_env)
             return 0;
-        return retake_fail(err, err_size, -ENOENT,
+        return errmsg_fail(err, err_size, -ENOENT,
                            "no retake.tv credentials at %s — run `agentcast register` (or set %s)",
                            path, RETAKE_ENV_TOKEN);
     }
@@ -299,7 +298,7 @@ int retake_credentials_load(const char *path, struct retake_credentials *c, char
     }
     if (rc == 0 && !c->token_from_env) {
         if (!c->file_access_token[0])
-            rc = retake_fail(err, err_size, -EINVAL,
+            rc = errmsg_fail(err, err_size, -EINVAL,
                              "credentials file %s has no access_token — run `agentcast register` "
                              "or set %s",
                              path, RETAKE_ENV_TOKEN);
@@ -317,14 +316,14 @@ static int make_dirs(const char *dir, char *err, size_t err_size)
     char buf[PATH_MAX];
     int n = snprintf(buf, sizeof(buf), "%s", dir);
     if (n < 0 || (size_t)n >= sizeof(buf))
-        return retake_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
+        return errmsg_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
     for (char *p = buf + 1;; p++) {
         bool end = (*p == '\0');
         if (*p != '/' && !end)
             continue;
         *p = '\0';
         if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return retake_fail(err, err_size, -errno, "creating %s: %s", buf, strerror(errno));
+            return errmsg_fail(err, err_size, -errno, "creating %s: %s", buf, strerror(errno));
         if (end)
             return 0;
         *p = '/';
@@ -386,10 +385,10 @@ static int write_atomic(const char *path, const char *dir, const char *text, cha
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     int n = snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-XXXXXX", dir, base);
     if (n < 0 || (size_t)n >= sizeof(tmp))
-        return retake_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
+        return errmsg_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return retake_fail(err, err_size, -errno, "creating a temp file in %s: %s", dir,
+        return errmsg_fail(err, err_size, -errno, "creating a temp file in %s: %s", dir,
                            strerror(errno));
     bool renaming = false;
     int rc = fchmod(fd, 0600) ? -errno : 0;
@@ -407,12 +406,12 @@ static int write_atomic(const char *path, const char *dir, const char *text, cha
     }
     if (rc) {
         unlink(tmp);
-        return retake_fail(err, err_size, rc, "%s %s: %s", renaming ? "renaming over" : "writing",
+        return errmsg_fail(err, err_size, rc, "%s %s: %s", renaming ? "renaming over" : "writing",
                            renaming ? path : tmp, strerror(-rc));
     }
     rc = fsync_dir(dir);
     if (rc) /* the file is in place; only its durability across a crash is in doubt */
-        return retake_fail(err, err_size, rc, "syncing directory %s: %s", dir, strerror(-rc));
+        return errmsg_fail(err, err_size, rc, "syncing directory %s: %s", dir, strerror(-rc));
     return 0;
 }
 
@@ -427,7 +426,7 @@ int retake_credentials_save(const char *path, const struct retake_credentials *c
         path = def;
     }
     if (dir_of(path, dir, sizeof(dir)) != 0)
-        return retake_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
+        return errmsg_fail(err, err_size, -ENAMETOOLONG, "credentials path too long");
     int rc = make_dirs(dir, err, err_size);
     if (rc == 0)
         rc = check_dir(dir, err, err_size);
@@ -435,7 +434,7 @@ int retake_credentials_save(const char *path, const struct retake_credentials *c
         return rc;
     char *text = serialize(c);
     if (!text)
-        return retake_fail(err, err_size, -ENOMEM, "out of memory");
+        return errmsg_fail(err, err_size, -ENOMEM, "out of memory");
     rc = write_atomic(path, dir, text, err, err_size);
     retake_body_free(text);
     return rc;
