@@ -20,8 +20,28 @@
 #include <x264.h>
 
 #include "core/log.h"
+#include "hwenc/h264_skip.h"
 
 #define X264_COMPONENT "x264"
+
+/* Unchanged pictures (the source says so) become skip pictures (hwenc/h264_skip.h) once x264 has
+ * refined the still picture enough, which is what the seed's pipeline spends most of its encode on
+ * for a terminal. The rules, measured on a terminal log (bench/):
+ * - after a changed picture or a keyframe the next REFINE_BURST unchanged pictures go through
+ *   x264, then one in REFINE_EVERY, until x264 says the picture is done: a picture that came out
+ *   at QP <= REFINED_QP, or that came out nearly empty (REFINED_BYTES) at QP <= SETTLED_QP;
+ * - x264 counts frames, not time (a zero-latency encoder cannot know a frame's duration before
+ *   the next one), so its ABR budget and VBV refill would starve while it is not shown the skipped
+ *   pictures: the picture after k skips is encoded with the bitrate and VBV rate scaled by k + 1
+ *   (x264_encoder_reconfig), at most RATE_CREDIT_MAX. A larger credit in one frame makes x264's
+ *   VBV planner misjudge the buffer (seen as a keyframe smeared by emergency quantisation), and
+ *   8 frames' worth per picture x264 sees already refills the 2 s buffer within a GOP. */
+#define X264ENC_REFINE_BURST 2
+#define X264ENC_REFINE_EVERY 8
+#define X264ENC_REFINED_QP 12
+#define X264ENC_SETTLED_QP 26
+#define X264ENC_REFINED_BYTES(mbs) (16 + (mbs) / 64)
+#define X264ENC_RATE_CREDIT_MAX 8
 
 /* H.264 Annex E code points (the same value in colour_primaries, transfer_characteristics and
  * matrix_coefficients): SMPTE 170M, i.e. BT.601 525-line, which is what the renderer and the test
@@ -43,6 +63,25 @@ struct x264_enc {
     size_t ring_size;
     uint64_t frames_in;
     uint64_t unchanged_frames;
+
+    /* Unchanged pictures as skip pictures (hwenc/h264_skip.h), when the stream allows them. */
+    bool skip_ok;
+    struct h264_skip skip;
+    int64_t last_idr_pts; /* pts of the last IDR emitted; keyframes are forced on our clock */
+    unsigned frame_num;   /* frame_num of the last picture emitted */
+    bool renumber;        /* skip pictures since the last IDR: x264's frame_num is behind */
+    int refine_left;      /* unchanged pictures of the refine burst still to encode */
+    bool converged;       /* x264 has nothing left to refine in the still picture */
+    int sparse;           /* unchanged pictures since the last sparse refinement */
+    bool any_out;         /* x264 has emitted a picture (the skip needs a reference) */
+    uint8_t skip_au[64];
+    uint8_t *au; /* renumbered access unit */
+    size_t au_cap;
+    uint64_t skipped_frames;
+    int pending_skips;     /* skip pictures since x264's last picture */
+    int rc_scale;          /* multiplier of the rates x264 currently runs with */
+    x264_param_t rc_param; /* the rates as opened */
+    bool reconfig_warned;
 };
 
 /* x264's messages end in '\n' and come from its worker threads; log_msg is thread-safe. Its info
@@ -227,6 +266,37 @@ static int x264enc_alloc_ring(struct x264_enc *e)
     return e->capture_ring ? 0 : -ENOMEM;
 }
 
+/* Skip pictures need x264 to hand back each picture as it is given (no delay, no B-frames) and a
+ * stream whose SPS allows them (h264_skip_init); CBR asks for a constant rate, which filler data
+ * on skipped pictures would defeat, so it keeps encoding every picture. When allowed, the skip
+ * slices' PPS joins the stream headers. */
+static int x264enc_setup_skip(struct x264_enc *e)
+{
+    x264_param_t actual;
+    x264_encoder_parameters(e->x264, &actual);
+    char why[96] = "";
+    if (e->base.params.rc_mode == HWENC_RC_CBR)
+        snprintf(why, sizeof(why), "CBR");
+    else if (x264_encoder_maximum_delayed_frames(e->x264) > 0 || actual.i_bframe > 0)
+        snprintf(why, sizeof(why), "the encoder delays frames (tune zerolatency avoids that)");
+    else if (h264_skip_init(&e->skip, e->extradata, e->extradata_size, why, sizeof(why)) == 0)
+        e->skip_ok = true;
+    if (!e->skip_ok) {
+        log_debug(X264_COMPONENT, "unchanged pictures are encoded in full: %s", why);
+        return 0;
+    }
+    uint8_t *grown = realloc(e->extradata, e->extradata_size + e->skip.pps_size);
+    if (!grown)
+        return -ENOMEM;
+    memcpy(grown + e->extradata_size, e->skip.pps, e->skip.pps_size);
+    e->extradata = grown;
+    e->extradata_size += e->skip.pps_size;
+    e->last_idr_pts = INT64_MIN;
+    x264_encoder_parameters(e->x264, &e->rc_param);
+    e->rc_scale = 1;
+    return 0;
+}
+
 static void x264enc_close(struct hwenc *enc)
 {
     if (!enc)
@@ -237,8 +307,10 @@ static void x264enc_close(struct hwenc *enc)
     if (e->frame.data[0])
         x264_picture_clean(&e->pic);
     if (e->unchanged_frames)
-        log_debug(X264_COMPONENT, "closed unchanged_frames=%llu of frames=%llu",
-                  (unsigned long long)e->unchanged_frames, (unsigned long long)e->frames_in);
+        log_debug(X264_COMPONENT, "closed unchanged_frames=%llu skipped=%llu of frames=%llu",
+                  (unsigned long long)e->unchanged_frames, (unsigned long long)e->skipped_frames,
+                  (unsigned long long)e->frames_in);
+    free(e->au);
     for (int i = 0; i < 4; i++)
         free(e->names[i]);
     free(e->capture_ring);
@@ -295,7 +367,8 @@ static int x264enc_open(struct hwenc **out, const struct hwenc_params *params)
         ret = -EINVAL;
         goto fail;
     }
-    if ((ret = x264enc_store_headers(e)) < 0 || (ret = x264enc_alloc_ring(e)) < 0)
+    if ((ret = x264enc_store_headers(e)) < 0 || (ret = x264enc_alloc_ring(e)) < 0 ||
+        (ret = x264enc_setup_skip(e)) < 0)
         goto fail;
     if (x264_picture_alloc(&e->pic, X264_CSP_I420, params->width, params->height) < 0) {
         ret = -ENOMEM;
@@ -306,8 +379,8 @@ static int x264enc_open(struct hwenc **out, const struct hwenc_params *params)
     e->base.extradata_size = e->extradata_size;
     e->base.description = e->description;
     log_debug(X264_COMPONENT, "opened %s size=%dx%d fps=%d/%d bitrate=%dk maxrate=%dk keyint=%d",
-             e->description, params->width, params->height, params->fps_num, params->fps_den,
-             params->bitrate_kbps, xp.rc.i_vbv_max_bitrate, params->keyint_frames);
+              e->description, params->width, params->height, params->fps_num, params->fps_den,
+              params->bitrate_kbps, xp.rc.i_vbv_max_bitrate, params->keyint_frames);
     *out = &e->base;
     return 0;
 fail:
@@ -331,9 +404,10 @@ static int x264enc_get_input(struct hwenc *enc, struct frame **frame)
 }
 
 /* Emits the access unit x264 just returned. Its NAL payloads are contiguous in memory and each
- * starts with a start code, so the whole AU is one Annex B buffer. */
-static int x264enc_emit(const x264_nal_t *nals, int bytes, const x264_picture_t *out,
-                        const struct packet_sink *sink)
+ * starts with a start code, so the whole AU is one Annex B buffer. With skip pictures on, the
+ * frame_num that follows them is written into x264's slices. */
+static int x264enc_emit(struct x264_enc *e, const x264_nal_t *nals, int bytes,
+                        const x264_picture_t *out, const struct packet_sink *sink)
 {
     const int64_t *capture_ns = out->opaque;
     struct h264_packet pkt = {
@@ -343,6 +417,104 @@ static int x264enc_emit(const x264_nal_t *nals, int bytes, const x264_picture_t 
         .dts = out->i_dts,
         .keyframe = out->b_keyframe != 0,
         .capture_ns = capture_ns ? *capture_ns : 0,
+    };
+    if (e->skip_ok) {
+        e->any_out = true;
+        if (out->i_type == X264_TYPE_IDR || out->b_keyframe) {
+            e->last_idr_pts = out->i_pts;
+            e->frame_num = 0;
+            e->renumber = false;
+            e->refine_left = X264ENC_REFINE_BURST;
+            e->converged = false;
+        } else {
+            int qp = out->i_qpplus1 - 1;
+            bool empty = pkt.size <= (size_t)X264ENC_REFINED_BYTES(e->skip.mb_count);
+            if (qp <= X264ENC_REFINED_QP || (empty && qp <= X264ENC_SETTLED_QP)) {
+                e->refine_left = 0;
+                e->converged = true;
+            }
+            e->frame_num = (e->frame_num + 1) & ((1u << e->skip.log2_max_frame_num) - 1);
+        }
+        if (e->renumber) {
+            int n =
+                h264_skip_renumber(&e->skip, pkt.data, pkt.size, e->frame_num, &e->au, &e->au_cap);
+            if (n < 0) {
+                log_error(X264_COMPONENT, "cannot renumber x264's slices: %s", strerror(-n));
+                return n;
+            }
+            pkt.data = e->au;
+            pkt.size = (size_t)n;
+        }
+    }
+    return sink->emit(sink->opaque, &pkt);
+}
+
+/* Tells x264's rate control about the time the skip pictures since its last picture took (see
+ * X264ENC_RATE_CREDIT_MAX): the next picture runs with its bitrate and VBV rate scaled. */
+static void x264enc_credit_skips(struct x264_enc *e)
+{
+    int scale = e->pending_skips + 1;
+    if (scale > X264ENC_RATE_CREDIT_MAX)
+        scale = X264ENC_RATE_CREDIT_MAX;
+    e->pending_skips = 0;
+    if (scale == e->rc_scale)
+        return;
+    x264_param_t p = e->rc_param;
+    p.rc.i_bitrate = e->rc_param.rc.i_bitrate * scale;
+    p.rc.i_vbv_max_bitrate = e->rc_param.rc.i_vbv_max_bitrate * scale;
+    if (x264_encoder_reconfig(e->x264, &p) < 0) {
+        /* Not expected (the same fields x264 accepted at open, scaled); the stream stays valid,
+         * only the rate control is less generous after skipped pictures. */
+        if (!e->reconfig_warned)
+            log_warn(X264_COMPONENT, "x264 refused a rate change after skipped pictures");
+        e->reconfig_warned = true;
+        return;
+    }
+    e->rc_scale = scale;
+}
+
+/* Whether this picture may be a skip picture: unchanged, x264 has a reference to copy, the
+ * picture is not due to be a keyframe, and the still picture has been refined. */
+static bool x264enc_should_skip(struct x264_enc *e, const struct frame *frame, bool idr_due)
+{
+    if (!e->skip_ok)
+        return false;
+    if (!frame->unchanged) {
+        e->refine_left = X264ENC_REFINE_BURST;
+        e->converged = false;
+        return false;
+    }
+    if (idr_due || !e->any_out)
+        return false;
+    if (e->refine_left > 0) {
+        e->refine_left--;
+        return false;
+    }
+    if (!e->converged && ++e->sparse >= X264ENC_REFINE_EVERY) {
+        e->sparse = 0;
+        return false;
+    }
+    return true;
+}
+
+static int x264enc_emit_skip(struct x264_enc *e, const struct frame *frame,
+                             const struct packet_sink *sink)
+{
+    unsigned fn = (e->frame_num + 1) & ((1u << e->skip.log2_max_frame_num) - 1);
+    int n = h264_skip_write(&e->skip, fn, e->skip_au, sizeof(e->skip_au));
+    if (n < 0)
+        return n;
+    e->frame_num = fn;
+    e->renumber = true;
+    e->skipped_frames++;
+    e->pending_skips++;
+    struct h264_packet pkt = {
+        .data = e->skip_au,
+        .size = (size_t)n,
+        .pts = frame->pts,
+        .dts = frame->pts,
+        .keyframe = false,
+        .capture_ns = frame->capture_ns,
     };
     return sink->emit(sink->opaque, &pkt);
 }
@@ -354,16 +526,20 @@ static int x264enc_encode(struct hwenc *enc, struct frame *frame, const struct p
         log_error(X264_COMPONENT, "encode: frame was not lent by this encoder");
         return -EINVAL;
     }
-    if (frame->unchanged) {
-        /* Hook for the cheap path (bench issue): an unchanged picture could be flagged to x264
-         * as all-constant macroblocks (analyse.b_mb_info + X264_MBINFO_CONSTANT) or not be
-         * submitted at all. Not implemented yet: it is encoded like any other frame. */
+    if (frame->unchanged)
         e->unchanged_frames++;
-    }
+    /* With skip pictures x264 sees fewer pictures than the clock, so its own GOP count would
+     * drift: keyframes are forced on the frame clock instead (the same instants as before). */
+    bool idr_due = e->skip_ok && (e->last_idr_pts == INT64_MIN ||
+                                  frame->pts - e->last_idr_pts >= e->base.params.keyint_frames);
+    if (x264enc_should_skip(e, frame, idr_due))
+        return x264enc_emit_skip(e, frame, sink);
+    if (e->skip_ok)
+        x264enc_credit_skips(e);
     int64_t *slot = &e->capture_ring[e->frames_in++ % e->ring_size];
     *slot = frame->capture_ns;
     e->pic.i_pts = frame->pts;
-    e->pic.i_type = X264_TYPE_AUTO;
+    e->pic.i_type = idr_due ? X264_TYPE_IDR : X264_TYPE_AUTO;
     e->pic.opaque = slot;
 
     x264_nal_t *nals;
@@ -376,7 +552,7 @@ static int x264enc_encode(struct hwenc *enc, struct frame *frame, const struct p
     }
     if (bytes == 0 || n == 0)
         return 0;
-    return x264enc_emit(nals, bytes, &out, sink);
+    return x264enc_emit(e, nals, bytes, &out, sink);
 }
 
 static int x264enc_flush(struct hwenc *enc, const struct packet_sink *sink)
@@ -394,7 +570,7 @@ static int x264enc_flush(struct hwenc *enc, const struct packet_sink *sink)
         }
         if (bytes == 0 || n == 0)
             continue;
-        int ret = x264enc_emit(nals, bytes, &out, sink);
+        int ret = x264enc_emit(e, nals, bytes, &out, sink);
         if (ret < 0)
             return ret;
     }

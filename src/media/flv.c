@@ -161,19 +161,41 @@ static bool avcc_has_ext(int profile_idc)
     return profile_idc == 100 || profile_idc == 110 || profile_idc == 122 || profile_idc == 244;
 }
 
+/* Every PPS of the headers, in order (an encoder may use several: x264's own and the skip
+ * pictures' one, see hwenc/h264_skip.h). At most 255 fit the record's count byte. */
+static int collect_pps(const uint8_t *annexb, size_t size, struct h264_nal *pps, int max,
+                       size_t *bytes)
+{
+    int n = 0;
+    *bytes = 0;
+    struct h264_nal nal;
+    struct h264_nal_iter it;
+    h264_nal_iter_init(&it, annexb, size);
+    while (h264_nal_next(&it, &nal)) {
+        if (nal.type != H264_NAL_PPS)
+            continue;
+        if (n == max || nal.size > UINT16_MAX)
+            return -1;
+        pps[n++] = nal;
+        *bytes += 2 + nal.size;
+    }
+    return n;
+}
+
 struct flv_tag *flv_avc_sequence_header(const uint8_t *annexb, size_t size)
 {
-    struct h264_nal sps, pps;
-    if (!h264_find_nal(annexb, size, H264_NAL_SPS, &sps) || sps.size < 4 ||
-        !h264_find_nal(annexb, size, H264_NAL_PPS, &pps) || sps.size > UINT16_MAX ||
-        pps.size > UINT16_MAX) {
+    struct h264_nal sps, pps[8];
+    size_t pps_bytes;
+    int n_pps = collect_pps(annexb, size, pps, 8, &pps_bytes);
+    if (!h264_find_nal(annexb, size, H264_NAL_SPS, &sps) || sps.size < 4 || sps.size > UINT16_MAX ||
+        n_pps < 1) {
         errno = EINVAL;
         return NULL;
     }
     struct h264_sps_info info;
     bool ext = avcc_has_ext(sps.data[1]) && h264_sps_parse(sps.data, sps.size, &info) == 0;
 
-    size_t record = 6 + 2 + sps.size + 1 + 2 + pps.size + (ext ? 4 : 0);
+    size_t record = 6 + 2 + sps.size + 1 + pps_bytes + (ext ? 4 : 0);
     struct flv_tag *tag = flv_tag_new(FLV_TAG_VIDEO, AVC_HEADER_SIZE + record);
     if (!tag)
         return NULL;
@@ -192,10 +214,12 @@ struct flv_tag *flv_avc_sequence_header(const uint8_t *annexb, size_t size)
     put_be16(p, (uint32_t)sps.size);
     memcpy(p + 2, sps.data, sps.size);
     p += 2 + sps.size;
-    *p++ = 1; /* numOfPictureParameterSets */
-    put_be16(p, (uint32_t)pps.size);
-    memcpy(p + 2, pps.data, pps.size);
-    p += 2 + pps.size;
+    *p++ = (uint8_t)n_pps; /* numOfPictureParameterSets */
+    for (int i = 0; i < n_pps; i++) {
+        put_be16(p, (uint32_t)pps[i].size);
+        memcpy(p + 2, pps[i].data, pps[i].size);
+        p += 2 + pps[i].size;
+    }
     if (ext) {
         *p++ = 0xfc | (uint8_t)(info.chroma_format_idc & 3);
         *p++ = 0xf8 | (uint8_t)((info.bit_depth_luma - 8) & 7);

@@ -197,9 +197,12 @@ static void parse_sps_middle(struct bitreader *br, struct h264_sps_info *info, b
             }
         }
     }
-    if (br_ue(br) > 12) /* log2_max_frame_num_minus4 */
+    uint32_t log2_max_frame_num_minus4 = br_ue(br);
+    if (log2_max_frame_num_minus4 > 12)
         br->err = true;
+    info->log2_max_frame_num = (int)log2_max_frame_num_minus4 + 4;
     uint32_t poc_type = br_ue(br);
+    info->poc_type = (int)poc_type;
     if (poc_type == 0) {
         br_ue(br); /* log2_max_pic_order_cnt_lsb_minus4 */
     } else if (poc_type == 1) {
@@ -214,7 +217,10 @@ static void parse_sps_middle(struct bitreader *br, struct h264_sps_info *info, b
     } else if (poc_type > 2) {
         br->err = true;
     }
-    br_ue(br);  /* max_num_ref_frames */
+    uint32_t max_num_ref_frames = br_ue(br);
+    if (max_num_ref_frames > 16)
+        br->err = true;
+    info->max_num_ref_frames = (int)max_num_ref_frames;
     br_bit(br); /* gaps_in_frame_num_value_allowed_flag */
 }
 
@@ -262,6 +268,8 @@ int h264_sps_parse(const uint8_t *nal, size_t size, struct h264_sps_info *info)
         (int64_t)height_map_units * 16 * field_factor - ((int64_t)crop[2] + crop[3]) * unit_y;
     if (width <= 0 || height <= 0)
         return -EINVAL;
+    info->width_mbs = (int)width_mbs;
+    info->height_map_units = (int)height_map_units;
     info->width = (int)width;
     info->height = (int)height;
     return 0;

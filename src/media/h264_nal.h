@@ -61,8 +61,12 @@ struct h264_sps_info {
     int chroma_format_idc; /* 1 = 4:2:0 */
     int bit_depth_luma;    /* 8 */
     int bit_depth_chroma;
+    int log2_max_frame_num; /* frame_num is this many bits in slice headers */
+    int poc_type;           /* pic_order_cnt_type: 0, 1 or 2 */
+    int max_num_ref_frames;
     bool frame_mbs_only;
-    int width, height; /* displayed size: coded size minus frame cropping */
+    int width_mbs, height_map_units; /* coded size in macroblocks (map units for fields) */
+    int width, height;               /* displayed size: coded size minus frame cropping */
 };
 
 /* Decodes an SPS NAL unit (header byte included, emulation prevention bytes still in). Stops

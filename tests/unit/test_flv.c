@@ -198,7 +198,7 @@ static void test_metadata(void **state)
 
 /* libx264's output for a small picture: the parameter sets and a few access units. */
 struct x264_run {
-    uint8_t headers[512];
+    uint8_t headers[2048]; /* SPS + PPS + x264's version SEI (about 600 bytes) */
     size_t headers_size;
     uint8_t au[8][16384];
     size_t au_size[8];
@@ -230,6 +230,7 @@ static void x264_encode(struct x264_run *run, const char *preset, const char *pr
     assert_true(x264_encoder_headers(enc, &nals, &n) > 0);
     run->headers_size = 0;
     for (int i = 0; i < n; i++) {
+        assert_true(run->headers_size + (size_t)nals[i].i_payload <= sizeof(run->headers));
         memcpy(run->headers + run->headers_size, nals[i].p_payload, (size_t)nals[i].i_payload);
         run->headers_size += (size_t)nals[i].i_payload;
     }

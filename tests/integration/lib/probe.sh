@@ -52,3 +52,13 @@ check_stream_properties() {
     done < <(probe_keyframe_times "$f")
     expect_ge "keyframe intervals checked" 3 "$gaps"
 }
+
+# Largest gap (ms) between consecutive video packets' timestamps: a stream that stalled or
+# restarted shows it here even when every frame decodes.
+max_video_gap_ms() {
+    ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" |
+        python3 -c '
+import sys
+ts = [float(l) for l in sys.stdin if l.strip() and l.strip() != "N/A"]
+print(int(round(max((b - a for a, b in zip(ts, ts[1:])), default=0) * 1000)))'
+}
