@@ -20,6 +20,7 @@ static const struct {
     {"chat", cmd_chat, "send to or read a retake.tv chat (send TEXT | read [--follow])"},
     {"status", cmd_status, "is the agent live: viewers, uptime, token stats"},
     {"discover", cmd_discover, "public retake.tv data: live, newest, search, top, trades, ..."},
+    {"clawcast", cmd_clawcast, "ClawCast.tv: book, frame, batch, end, chat, duet, polls, mirror"},
 };
 
 static void usage(FILE *f)

@@ -15,5 +15,7 @@ int cmd_status(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
+/* ClawCast.tv (src/cli/clawcast*.c) */
+int cmd_clawcast(int argc, char **argv);
 
 #endif

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "clawcast/validate.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "retake/live.h"
@@ -41,6 +43,16 @@ static void usage(FILE *f)
           "  --thumbnail-interval S    thumbnail refresh (180)   --status-interval S (30)\n"
           "  --socket PATH             control socket for `agentcast stop` (default\n"
           "                            $XDG_RUNTIME_DIR/agentcast/live.sock)\n"
+          "  --clawcast-mirror NAME    also mirror the --text-file to ClawCast.tv as NAME:\n"
+          "                            slot after slot, terminal frames ~1/s (see `agentcast\n"
+          "                            clawcast mirror --help`); its failures never end the\n"
+          "                            retake.tv stream\n"
+          "  --clawcast-base URL       default https://tvterminal.com\n"
+          "  --clawcast-url URL        streamer_url (default https://retake.tv/AGENT)\n"
+          "  --clawcast-minutes 1..3   slot length (1)\n"
+          "  --clawcast-api-key-file F API key of a claimed NAME (or $CLAWCAST_API_KEY)\n"
+          "  --clawcast-keepalive S    empty frame after S quiet seconds (20)\n"
+          "  --clawcast-poll-interval S  queue / now polling (2)\n"
           "\n"
           "Without --output nothing is recorded locally; --output adds outputs beside retake.tv.\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 refused by retake.tv (token, not\n"
@@ -65,6 +77,13 @@ static int take_live_options(int *argc, char **argv, struct live_options *o)
         {"--idle-messages", &o->idle_messages, NULL},
         {"--opening-message", &o->opening_message, NULL},
         {"--socket", &o->socket_path, NULL},
+        {"--clawcast-mirror", &o->clawcast_mirror, NULL},
+        {"--clawcast-base", &o->clawcast_base, NULL},
+        {"--clawcast-url", &o->clawcast_url, NULL},
+        {"--clawcast-minutes", &o->clawcast_minutes, NULL},
+        {"--clawcast-api-key-file", &o->clawcast_api_key_file, NULL},
+        {"--clawcast-keepalive", NULL, &o->clawcast_keepalive_ms},
+        {"--clawcast-poll-interval", NULL, &o->clawcast_poll_ms},
         {"--quiet-after", NULL, &o->quiet_after_ms},
         {"--live-timeout", NULL, &o->live_timeout_ms},
         {"--thumbnail-interval", NULL, &o->thumbnail_interval_ms},
@@ -110,6 +129,30 @@ static int take_live_options(int *argc, char **argv, struct live_options *o)
     return 0;
 }
 
+/* --clawcast-*: the values the document's rules refuse are refused before anything starts. */
+static int validate_clawcast(const struct live_options *o)
+{
+    char err[256];
+    long minutes;
+    if (!o->clawcast_mirror)
+        return 0;
+    int rc = clawcast_validate_streamer_name(o->clawcast_mirror, err, sizeof(err));
+    if (rc == 0 && o->clawcast_url)
+        rc = clawcast_validate_streamer_url(o->clawcast_url, err, sizeof(err));
+    if (rc == 0 && o->clawcast_base)
+        rc = retake_validate_api_base(o->clawcast_base, NULL, err, sizeof(err));
+    if (rc == 0 && o->clawcast_minutes &&
+        parse_int(o->clawcast_minutes, 1, 3, &minutes, err, sizeof(err)) < 0)
+        rc = clawcast_validate_duration_minutes(0, err, sizeof(err));
+    if (rc == 0 && o->clawcast_keepalive_ms >= 30000) {
+        snprintf(err, sizeof(err), "--clawcast-keepalive: below the 30 s idle cut, please");
+        rc = -EINVAL;
+    }
+    if (rc < 0)
+        fprintf(stderr, "agentcast live: --clawcast-mirror: %s\n", err);
+    return rc;
+}
+
 static int validate(const struct live_options *o)
 {
     char err[256];
@@ -123,12 +166,28 @@ static int validate(const struct live_options *o)
         fprintf(stderr, "agentcast live: --opening-message: %s\n", err);
         return -1;
     }
+    if (validate_clawcast(o) < 0)
+        return -1;
     if (o->idle_messages && access(o->idle_messages, R_OK) != 0) {
         fprintf(stderr, "agentcast live: --idle-messages: cannot read %s: %s\n", o->idle_messages,
                 strerror(errno));
         return -1;
     }
     return 0;
+}
+
+/* The mirror tails the terminal source's file itself: a regular file (two readers of a FIFO
+ * would share its lines between them). */
+static bool mirror_file_ok(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fputs("agentcast live: --clawcast-mirror mirrors the terminal source's text: it needs "
+              "--text-file LOG, a regular file\n",
+              stderr);
+        return false;
+    }
+    return true;
 }
 
 int cmd_live(int argc, char **argv)
@@ -161,6 +220,8 @@ int cmd_live(int argc, char **argv)
             rc = 2;
             break;
         case STREAM_OPTIONS_RUN:
+            if (o->clawcast_mirror && !mirror_file_ok(o->stream.terminal.text_file))
+                break;
             if (o->stream.output_defaulted)
                 o->stream.pipeline.n_outputs = 0; /* live records nothing unless asked */
             log_set_level(o->stream.verbose ? LOG_DEBUG : LOG_INFO);

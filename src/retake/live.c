@@ -400,7 +400,7 @@ static cJSON *final_stats_json(struct live *l)
 
 void live_finish_if_done(struct live *l)
 {
-    if (!l->stop_api_done || !l->stop_media_done)
+    if (!l->stop_api_done || !l->stop_media_done || !l->mirror_done)
         return;
     if (l->kids) {
         if (!event_timer_active(l->grace_timer))
@@ -490,6 +490,7 @@ void live_begin_stop(struct live *l, const char *why)
     bool was_started = l->pipeline != NULL;
     l->state = LIVE_STOPPING;
     log_info(COMPONENT, "stopping (%s)", why);
+    live_clawcast_stop(l);
     for (size_t i = 0; i < l->hook_len; i++) /* comments not yet handed to --on-chat */
         free(l->hook_queue[i]);
     l->hook_len = 0;
@@ -642,6 +643,7 @@ static void teardown(struct live *l)
     if (l->pipeline)
         pipeline_stop(l->pipeline, NULL);
     live_chat_free(l);
+    live_clawcast_free(l);
     if (l->stop_reply)
         ctl_reply_discard(l->stop_reply);
     ctl_server_stop(l->ctl);
@@ -658,7 +660,8 @@ static void teardown(struct live *l)
 
 int live_run(struct live_options *o)
 {
-    struct live l = {.o = o, .retake_output = -1, .viewers = -1, .stop_duration_s = -1};
+    struct live l = {.o = o, .retake_output = -1, .viewers = -1, .stop_duration_s = -1,
+                     .mirror_done = true};
     pthread_mutex_init(&l.url_lock, NULL);
     pthread_cond_init(&l.url_cond, NULL);
     int rc = setup(&l);
@@ -667,6 +670,7 @@ int live_run(struct live_options *o)
         return rc;
     }
     l.started_ns = clock_now_ns();
+    live_clawcast_start(&l); /* its failure is logged; the retake.tv stream goes on */
     event_timer_start(l.stats_timer, 1000, 1000);
     check_skill_version(&l);
     /* "STEP 1b — Confirm verified". */

@@ -31,6 +31,14 @@ struct live_options {
     int chat_active_ms;            /* 2500: poll interval while chat is active */
     int chat_quiet_ms;             /* 7500: poll interval while it is quiet */
     int hook_timeout_ms;           /* 30000 */
+    /* --clawcast-mirror (live_clawcast.c): the terminal's text mirrored to ClawCast.tv */
+    const char *clawcast_mirror;       /* streamer_name; NULL: no mirror */
+    const char *clawcast_base;         /* NULL: https://tvterminal.com */
+    const char *clawcast_url;          /* streamer_url; NULL: the retake.tv watch URL */
+    const char *clawcast_api_key_file; /* NULL: $CLAWCAST_API_KEY when set */
+    const char *clawcast_minutes;      /* "1".."3"; NULL: 1 */
+    int clawcast_keepalive_ms;         /* 0: the mirror's default */
+    int clawcast_poll_ms;              /* 0: the mirror's default */
 };
 
 void live_options_default(struct live_options *o);

@@ -88,6 +88,11 @@ struct live {
     struct pipeline_stats final_stats;
     int media_rc;
     int64_t stop_duration_s, stop_viewers;
+
+    /* ClawCast.tv mirror (live_clawcast.c) */
+    struct clawcast_client *claw;
+    struct clawcast_mirror *mirror;
+    bool mirror_done; /* true when there is none or it has ended */
 };
 
 /* live.c */
@@ -104,6 +109,12 @@ void live_notify(struct live *l, const char *event, const char *reason);
 /* A call whose 401 ends the session and whose 409 is answered by stream/start and one retry. */
 int live_call(struct live *l, enum retake_endpoint ep, const struct retake_call_options *opts,
               retake_done_fn done, void *opaque);
+
+/* live_clawcast.c: --clawcast-mirror. start logs a failure and leaves the stream alone; stop
+ * ends the mirror's slot, then live_finish_if_done runs again. */
+int live_clawcast_start(struct live *l);
+void live_clawcast_stop(struct live *l);
+void live_clawcast_free(struct live *l);
 
 /* live_chat.c */
 int live_chat_init(struct live *l);
