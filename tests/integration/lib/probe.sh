@@ -59,6 +59,7 @@ max_video_gap_ms() {
     ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" |
         python3 -c '
 import sys
-ts = [float(l) for l in sys.stdin if l.strip() and l.strip() != "N/A"]
+# A packet carrying new parameter sets (an encoder switch) adds a side-data column: keep field 1.
+ts = [float(f) for f in (l.split(",")[0].strip() for l in sys.stdin) if f and f != "N/A"]
 print(int(round(max((b - a for a, b in zip(ts, ts[1:])), default=0) * 1000)))'
 }
