@@ -81,6 +81,9 @@ extern const struct hwenc_ops hwenc_v4l2m2m_ops;
 
 /* NULL-terminated list of compiled-in backends, in auto-selection order. */
 extern const struct hwenc_ops *const hwenc_backends[];
+/* For backends' probe: encodes one mid-grey frame with enc, which it then closes (ownership
+ * passes). 0 with why = "ok" when a packet came out; else a negative errno and why. */
+int hwenc_test_encode(struct hwenc *enc, char *why, size_t why_size);
 /* The backend called name, or NULL. */
 const struct hwenc_ops *hwenc_find(const char *name);
 /* Fills params with the seed command's defaults: 1280x720@30, 1500k/1500k/3000k, keyint 2 s,

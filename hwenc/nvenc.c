@@ -613,43 +613,12 @@ static int nvenc_flush(struct hwenc *enc, const struct packet_sink *sink)
     return 0;
 }
 
-static int nvenc_probe_emit(void *opaque, const struct h264_packet *pkt)
-{
-    int *packets = opaque;
-    if (pkt->size > 0)
-        (*packets)++;
-    return 0;
-}
-
 /* A real one-frame encode of a mid-grey picture. */
 static int nvenc_probe(const struct hwenc_params *params, char *why, size_t why_size)
 {
     struct hwenc *enc;
     int ret = nvenc_open_quiet(&enc, params, why, why_size);
-    if (ret < 0)
-        return ret;
-    struct frame *f;
-    int packets = 0;
-    struct packet_sink sink = {.emit = nvenc_probe_emit, .opaque = &packets};
-    ret = nvenc_get_input(enc, &f);
-    if (ret == 0) {
-        memset(f->data[0], 128, (size_t)f->linesize[0] * (size_t)f->height);
-        memset(f->data[1], 128, (size_t)f->linesize[1] * (size_t)(f->height / 2));
-        ret = nvenc_encode(enc, f, &sink);
-    }
-    if (ret == 0)
-        ret = nvenc_flush(enc, &sink);
-    nvenc_close(enc);
-    if (ret < 0) {
-        snprintf(why, why_size, "test encode failed: %s", strerror(-ret));
-        return ret;
-    }
-    if (packets == 0) {
-        snprintf(why, why_size, "test encode produced no packet");
-        return -EIO;
-    }
-    snprintf(why, why_size, "ok");
-    return 0;
+    return ret < 0 ? ret : hwenc_test_encode(enc, why, why_size);
 }
 
 static int nvenc_query(const struct hwenc_params *params, struct hwenc_caps *caps, char *why,

@@ -728,49 +728,12 @@ static int vaapi_open(struct hwenc **out, const struct hwenc_params *params)
     return ret;
 }
 
-struct vaapi_probe_count {
-    int packets;
-};
-
-static int vaapi_probe_emit(void *opaque, const struct h264_packet *pkt)
-{
-    struct vaapi_probe_count *c = opaque;
-    if (pkt->size > 0)
-        c->packets++;
-    return 0;
-}
-
 /* A real one-frame encode of a mid-grey picture. */
 static int vaapi_probe(const struct hwenc_params *params, char *why, size_t why_size)
 {
     struct hwenc *enc;
     int ret = vaapi_open_why(&enc, params, why, why_size);
-    if (ret < 0)
-        return ret;
-    struct frame *f;
-    struct vaapi_probe_count count = {0};
-    struct packet_sink sink = {.emit = vaapi_probe_emit, .opaque = &count};
-    ret = vaapi_get_input(enc, &f);
-    if (ret == 0) {
-        for (int y = 0; y < f->height; y++)
-            memset(f->data[0] + (size_t)y * (size_t)f->linesize[0], 128, (size_t)f->width);
-        for (int y = 0; y < f->height / 2; y++)
-            memset(f->data[1] + (size_t)y * (size_t)f->linesize[1], 128, (size_t)f->width);
-        ret = vaapi_encode(enc, f, &sink);
-    }
-    if (ret == 0)
-        ret = vaapi_flush(enc, &sink);
-    vaapi_close(enc);
-    if (ret < 0) {
-        snprintf(why, why_size, "test encode failed: %s", strerror(-ret));
-        return ret;
-    }
-    if (count.packets == 0) {
-        snprintf(why, why_size, "test encode produced no packet");
-        return -EIO;
-    }
-    snprintf(why, why_size, "ok");
-    return 0;
+    return ret < 0 ? ret : hwenc_test_encode(enc, why, why_size);
 }
 
 const struct hwenc_ops hwenc_vaapi_ops = {

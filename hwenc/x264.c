@@ -577,18 +577,6 @@ static int x264enc_flush(struct hwenc *enc, const struct packet_sink *sink)
     return 0;
 }
 
-struct x264enc_probe_count {
-    int packets;
-};
-
-static int x264enc_probe_emit(void *opaque, const struct h264_packet *pkt)
-{
-    struct x264enc_probe_count *c = opaque;
-    if (pkt->size > 0)
-        c->packets++;
-    return 0;
-}
-
 /* A real one-frame encode of a mid-grey picture. */
 static int x264enc_probe(const struct hwenc_params *params, char *why, size_t why_size)
 {
@@ -598,27 +586,7 @@ static int x264enc_probe(const struct hwenc_params *params, char *why, size_t wh
         snprintf(why, why_size, "open failed: %s", strerror(-ret));
         return ret;
     }
-    struct frame *f;
-    x264enc_get_input(enc, &f);
-    memset(f->data[0], 128, (size_t)f->linesize[0] * (size_t)f->height);
-    memset(f->data[1], 128, (size_t)f->linesize[1] * (size_t)(f->height / 2));
-    memset(f->data[2], 128, (size_t)f->linesize[2] * (size_t)(f->height / 2));
-    struct x264enc_probe_count count = {0};
-    struct packet_sink sink = {.emit = x264enc_probe_emit, .opaque = &count};
-    ret = x264enc_encode(enc, f, &sink);
-    if (ret == 0)
-        ret = x264enc_flush(enc, &sink);
-    x264enc_close(enc);
-    if (ret < 0) {
-        snprintf(why, why_size, "test encode failed: %s", strerror(-ret));
-        return ret;
-    }
-    if (count.packets == 0) {
-        snprintf(why, why_size, "test encode produced no packet");
-        return -EIO;
-    }
-    snprintf(why, why_size, "ok");
-    return 0;
+    return hwenc_test_encode(enc, why, why_size);
 }
 
 /* Software: the "device" is the CPU; x264 itself is the driver. */
