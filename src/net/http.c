@@ -14,7 +14,6 @@
  */
 #include "net/http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,14 +27,7 @@
 #include "core/clock.h"
 #include "core/event_loop.h"
 #include "core/log.h"
-
-#define MAX_TOKEN_LEN 4096
-
-struct origin {
-    char *scheme;
-    char *host;
-    long port;
-};
+#include "net/http_policy.h"
 
 struct http_sock {
     struct http_client *client;
@@ -50,8 +42,8 @@ struct http_client {
     struct http_call *calls;
     struct http_sock *socks;
     char *ca_file;
-    struct origin token_origin; /* scheme NULL until set */
-    bool closing;               /* libcurl callbacks are ignored while the client is freed */
+    struct http_origin token_origin; /* scheme NULL until set */
+    bool closing;                    /* libcurl callbacks are ignored while the client is freed */
     char user_agent[64];
 };
 
@@ -89,105 +81,20 @@ static void set_err(char *err, size_t err_size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* --- URL policy -------------------------------------------------------------------------- */
-
-static bool host_is_loopback(const char *host)
-{
-    if (strcasecmp(host, "localhost") == 0)
-        return true;
-    struct in_addr a4;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    size_t len = strlen(host);
-    char inner[64];
-    if (len > 2 && len - 2 < sizeof(inner) && host[0] == '[' && host[len - 1] == ']') {
-        memcpy(inner, host + 1, len - 2);
-        inner[len - 2] = '\0';
-        struct in6_addr a6;
-        return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-    }
-    return false;
-}
-
-static void origin_clear(struct origin *o)
-{
-    curl_free(o->scheme);
-    curl_free(o->host);
-    *o = (struct origin){0};
-}
-
-static bool origin_equal(const struct origin *a, const struct origin *b)
-{
-    return strcmp(a->scheme, b->scheme) == 0 && strcasecmp(a->host, b->host) == 0 &&
-           a->port == b->port;
-}
-
-/* Parses url into a new CURLU (*out, caller frees) and its origin (*o, origin_clear), and
- * applies the scheme rule. Nothing is resolved or connected. */
-static int url_parse_checked(const char *url, CURLU **out, struct origin *o, char *err,
-                             size_t err_size)
-{
-    *o = (struct origin){0};
-    CURLU *u = curl_url();
-    if (!u)
-        return -ENOMEM;
-    char *port = NULL, *user = NULL, *password = NULL;
-    int rc = 0;
-    /* Parse any scheme, so that an unwanted one is named as such rather than "malformed". */
-    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-    if (uc == CURLUE_OK)
-        uc = curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0);
-    if (uc == CURLUE_OK && strcmp(o->scheme, "https") != 0 && strcmp(o->scheme, "http") != 0) {
-        set_err(err, err_size, "%s:// URL refused: only https is allowed", o->scheme);
-        rc = -EPERM;
-        goto out;
-    }
-    if (uc == CURLUE_OK)
-        uc = curl_url_get(u, CURLUPART_HOST, &o->host, 0);
-    if (uc == CURLUE_OK)
-        uc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    if (uc != CURLUE_OK) {
-        set_err(err, err_size, "invalid URL: %s", curl_url_strerror(uc));
-        rc = uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
-        goto out;
-    }
-    o->port = strtol(port, NULL, 10);
-    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK) {
-        set_err(err, err_size, "URL with credentials refused (%s://%s)", o->scheme, o->host);
-        rc = -EINVAL;
-    } else if (strcmp(o->scheme, "http") == 0 && !host_is_loopback(o->host)) {
-        set_err(err, err_size,
-                "http://%s refused: use https (plain http is allowed only to loopback test "
-                "servers)",
-                o->host);
-        rc = -EPERM;
-    }
-out:
-    curl_free(port);
-    curl_free(user);
-    curl_free(password);
-    if (rc < 0) {
-        origin_clear(o);
-        curl_url_cleanup(u);
-        return rc;
-    }
-    *out = u;
-    return 0;
-}
+/* --- API origin and CA ---------------------------------------------------------------- */
 
 int http_client_set_token_origin(struct http_client *client, const char *api_base, char *err,
                                  size_t err_size)
 {
     CURLU *u;
-    struct origin o;
-    int rc = url_parse_checked(api_base, &u, &o, err, err_size);
+    struct http_origin o;
+    int rc = http_url_parse_checked(api_base, &u, &o, err, err_size);
     if (rc < 0)
         return rc;
     curl_url_cleanup(u);
     if (client->token_origin.scheme) {
-        bool same = origin_equal(&client->token_origin, &o);
-        origin_clear(&o);
+        bool same = http_origin_equal(&client->token_origin, &o);
+        http_origin_clear(&o);
         if (same)
             return 0;
         set_err(err, err_size, "the API origin is already set to %s://%s:%ld",
@@ -205,113 +112,6 @@ int http_client_set_ca_file(struct http_client *client, const char *path)
         return -ENOMEM;
     free(client->ca_file);
     client->ca_file = copy;
-    return 0;
-}
-
-/* --- request validation ------------------------------------------------------------------ */
-
-static bool method_ok(const char *m)
-{
-    size_t n = m ? strlen(m) : 0;
-    if (n == 0 || n > 16)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (m[i] < 'A' || m[i] > 'Z')
-            return false;
-    }
-    return true;
-}
-
-static bool is_tchar(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* RFC 6750 b64token: what a Bearer credential may contain; also keeps CR/LF out. */
-static bool token_ok(const char *t)
-{
-    size_t n = strlen(t);
-    if (n == 0 || n > MAX_TOKEN_LEN)
-        return false;
-    size_t i = 0;
-    while (i < n && ((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') ||
-                     (t[i] >= 'A' && t[i] <= 'Z') || strchr("-._~+/", t[i])))
-        i++;
-    if (i == 0)
-        return false;
-    while (i < n && t[i] == '=')
-        i++;
-    return i == n;
-}
-
-/* Printable text without control characters (header values, part names). */
-static bool text_ok(const char *s, bool allow_empty)
-{
-    if (!s || (!allow_empty && !*s))
-        return false;
-    for (; *s; s++) {
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-/* 0, or -EINVAL with the reason: "Name: value" with a token name and no control characters,
- * and no credentials (those go through bearer_token). */
-static int header_check(const char *h, bool *is_content_type, char *err, size_t err_size)
-{
-    const char *colon = strchr(h, ':');
-    size_t name_len = colon ? (size_t)(colon - h) : 0;
-    bool name_ok = name_len > 0;
-    for (size_t i = 0; i < name_len && name_ok; i++)
-        name_ok = is_tchar(h[i]);
-    if (!name_ok || !text_ok(colon + 1, true)) {
-        set_err(err, err_size, "malformed request header (want \"Name: value\")");
-        return -EINVAL;
-    }
-    if ((name_len == 13 && strncasecmp(h, "Authorization", 13) == 0) ||
-        (name_len == 19 && strncasecmp(h, "Proxy-Authorization", 19) == 0)) {
-        set_err(err, err_size, "an Authorization header is refused: use bearer_token");
-        return -EINVAL;
-    }
-    *is_content_type = name_len == 12 && strncasecmp(h, "Content-Type", 12) == 0;
-    return 0;
-}
-
-static int request_check(const struct http_request *req, char *err, size_t err_size)
-{
-    if (!method_ok(req->method)) {
-        set_err(err, err_size, "invalid HTTP method");
-        return -EINVAL;
-    }
-    if (!req->url) {
-        set_err(err, err_size, "no URL");
-        return -EINVAL;
-    }
-    bool has_body = req->json_body || req->file;
-    if (req->json_body && req->file) {
-        set_err(err, err_size, "a request has a JSON body or a file part, not both");
-        return -EINVAL;
-    }
-    if (has_body && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)) {
-        set_err(err, err_size, "%s with a body refused", req->method);
-        return -EINVAL;
-    }
-    const struct http_file_part *f = req->file;
-    if (f && (!text_ok(f->field, false) || !text_ok(f->filename, false) ||
-              !text_ok(f->content_type, false) || (!f->data && f->size > 0))) {
-        set_err(err, err_size, "malformed file part (field, filename, content type, data)");
-        return -EINVAL;
-    }
-    if (req->bearer_token && !token_ok(req->bearer_token)) {
-        set_err(err, err_size, "bearer token has characters a token may not contain");
-        return -EINVAL;
-    }
-    if (req->timeout_ms < 0 || req->connect_timeout_ms < 0) {
-        set_err(err, err_size, "negative timeout");
-        return -EINVAL;
-    }
     return 0;
 }
 
@@ -380,7 +180,7 @@ static int build_headers(struct http_call *call, const struct http_request *req,
     bool has_content_type = false;
     for (const char *const *h = req->headers; h && *h; h++) {
         bool ct = false;
-        int rc = header_check(*h, &ct, err, err_size);
+        int rc = http_header_check(*h, &ct, err, err_size);
         if (rc < 0)
             return rc;
         has_content_type |= ct;
@@ -402,7 +202,7 @@ static int build_headers(struct http_call *call, const struct http_request *req,
     if (!req->bearer_token)
         return 0;
     static const char prefix[] = "Authorization: Bearer ";
-    char auth[sizeof(prefix) + MAX_TOKEN_LEN];
+    char auth[sizeof(prefix) + HTTP_MAX_TOKEN_LEN];
     snprintf(auth, sizeof(auth), "%s%s", prefix, req->bearer_token);
     struct curl_slist *l = curl_slist_append(call->headers, auth);
     explicit_bzero(auth, sizeof(auth));
@@ -486,7 +286,7 @@ static void set_options(struct http_call *call, const struct http_request *req, 
 }
 
 /* "METHOD scheme://host:port/path": what messages name; the query may carry ids or secrets. */
-static void describe(struct http_call *call, const char *method, const struct origin *o)
+static void describe(struct http_call *call, const char *method, const struct http_origin *o)
 {
     char *path = NULL;
     curl_url_get(call->url, CURLUPART_PATH, &path, 0);
@@ -499,28 +299,28 @@ static void describe(struct http_call *call, const char *method, const struct or
 static int call_prepare(struct http_call *call, const struct http_request *req, char *err,
                         size_t err_size)
 {
-    int rc = request_check(req, err, err_size);
+    int rc = http_request_check(req, err, err_size);
     if (rc < 0)
         return rc;
-    struct origin o;
-    rc = url_parse_checked(req->url, &call->url, &o, err, err_size);
+    struct http_origin o;
+    rc = http_url_parse_checked(req->url, &call->url, &o, err, err_size);
     if (rc < 0)
         return rc;
     describe(call, req->method, &o);
     if (req->bearer_token) {
-        struct origin *api = &call->client->token_origin;
+        struct http_origin *api = &call->client->token_origin;
         if (!api->scheme) {
             set_err(err, err_size, "%s: bearer token refused: no API origin configured",
                     call->what);
             rc = -EPERM;
-        } else if (!origin_equal(api, &o)) {
+        } else if (!http_origin_equal(api, &o)) {
             set_err(err, err_size, "%s: bearer token refused: it is only sent to %s://%s:%ld",
                     call->what, api->scheme, api->host, api->port);
             rc = -EPERM;
         }
     }
     bool plain = o.scheme && strcmp(o.scheme, "http") == 0;
-    origin_clear(&o);
+    http_origin_clear(&o);
     if (rc < 0)
         return rc;
     call->easy = curl_easy_init();
@@ -836,7 +636,7 @@ void http_client_free(struct http_client *client)
     if (client->multi)
         curl_multi_cleanup(client->multi);
     event_timer_free(client->timer);
-    origin_clear(&client->token_origin);
+    http_origin_clear(&client->token_origin);
     free(client->ca_file);
     free(client);
 }
