@@ -408,6 +408,22 @@ ingest_wait_publisher() {
     return 1
 }
 
+# Waits until a player is attached to KEY (nginx-rtmp lists a waiting player on the stat page
+# before any publisher): a test that starts its player first then receives the whole stream from
+# its first keyframe, however slowly the player started.
+ingest_wait_player() {
+    local key=$1 timeout=${2:-10}
+    local deadline=$((SECONDS + timeout))
+    while ((SECONDS < deadline)); do
+        if ingest_stream_stat "$key" 2>/dev/null | grep -q '^nclients=[1-9]'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "ingest: no player on key $key after ${timeout}s" >&2
+    return 1
+}
+
 ingest_wait_no_publisher() {
     local key=$1 timeout=${2:-10}
     local deadline=$((SECONDS + timeout))
