@@ -43,6 +43,7 @@ enum {
     OPT_LOG_JSON,
     OPT_VERSION,
     OPT_DEVICE,
+    OPT_DUMP_RAW,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
     {"text-file", required_argument, NULL, OPT_TEXT_FILE},
     {"encoder", required_argument, NULL, OPT_ENCODER},
     {"device", required_argument, NULL, OPT_DEVICE},
+    {"dump-raw", required_argument, NULL, OPT_DUMP_RAW},
     {"size", required_argument, NULL, OPT_SIZE},
     {"fps", required_argument, NULL, OPT_FPS},
     {"bitrate", required_argument, NULL, OPT_BITRATE},
@@ -108,6 +110,8 @@ void stream_options_usage(FILE *f)
           "Run:\n"
           "  --duration SECONDS          stop after this long (default: until SIGINT/SIGTERM)\n"
           "  --stats-json PATH|-         stats as JSON lines instead of the stderr line\n"
+          "  --dump-raw FILE.yuv         also write every encoded picture to FILE as raw I420\n"
+          "                              (bench/debug aid; counted in copied_bytes_per_frame)\n"
           "  -v, --verbose   --log-json   --help   --version\n"
           "\n"
           "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
@@ -243,6 +247,9 @@ static int apply(struct stream_options *o, int opt, const char *arg, FILE *err)
         break;
     case OPT_STATS_JSON:
         o->stats_json = arg;
+        break;
+    case OPT_DUMP_RAW:
+        o->pipeline.dump_raw = arg;
         break;
     case OPT_FONT:
         if (access(arg, R_OK) != 0) {

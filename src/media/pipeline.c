@@ -22,6 +22,7 @@
 #include "media/aac_silence.h"
 #include "media/flv.h"
 #include "media/muxer.h"
+#include "media/raw_dump.h"
 
 struct pipeline {
     struct pipeline_config cfg;
@@ -37,6 +38,7 @@ struct pipeline {
     int result; /* media thread's outcome, read after join */
 
     struct muxer mux; /* media thread only */
+    struct raw_dump *dump; /* --dump-raw; media thread only */
 
     pthread_mutex_t snapshot_lock; /* guards the pending snapshot request */
     pipeline_snapshot_fn snapshot_ready;
@@ -191,6 +193,8 @@ static int encode_frame(struct pipeline *p, int64_t n, const struct packet_sink 
     }
     frame->capture_ns = clock_now_ns();
     deliver_snapshot(p, frame);
+    if (p->dump && (rc = raw_dump_write(p->dump, frame)) < 0)
+        return rc;
     *encoder_failed = true;
     rc = p->enc->ops->encode(p->enc, frame, sink);
     if (rc < 0) {
@@ -281,6 +285,7 @@ static void pipeline_free(struct pipeline *p)
         p->cfg.source->close(p->src);
     if (p->enc)
         p->enc->ops->close(p->enc);
+    raw_dump_close(p->dump);
     if (p->event_fd >= 0)
         close(p->event_fd);
     pthread_mutex_destroy(&p->stats_lock);
@@ -319,6 +324,8 @@ struct pipeline *pipeline_start(const struct pipeline_config *cfg)
         p->src = NULL;
         goto fail;
     }
+    if (cfg->dump_raw && !(p->dump = raw_dump_open(cfg->dump_raw)))
+        goto fail;
     for (int i = 0; i < cfg->n_outputs; i++) {
         struct output_options oo = cfg->output;
         if (i != cfg->provider_output)

@@ -29,6 +29,7 @@ struct pipeline_config {
     struct output_options output;
     int provider_output;               /* the one output that uses output.url_provider (-1: none) */
     double duration_sec;               /* 0 = until stopped */
+    const char *dump_raw;              /* bench aid: every encoded picture, raw I420 (NULL: off) */
 };
 
 struct pipeline_output_stats {
