@@ -17,18 +17,18 @@
 enum hwenc_rc_mode { HWENC_RC_CBR, HWENC_RC_VBR };
 
 struct hwenc_params {
-    int width, height;         /* even, 16..8192 */
-    int fps_num, fps_den;      /* frame rate = fps_num / fps_den */
-    int bitrate_kbps;          /* target bitrate */
-    int maxrate_kbps;          /* VBV max rate */
-    int bufsize_kbit;          /* VBV buffer */
-    int keyint_frames;         /* IDR interval in frames */
+    int width, height;    /* even, 16..8192 */
+    int fps_num, fps_den; /* frame rate = fps_num / fps_den */
+    int bitrate_kbps;     /* target bitrate */
+    int maxrate_kbps;     /* VBV max rate */
+    int bufsize_kbit;     /* VBV buffer */
+    int keyint_frames;    /* IDR interval in frames */
     enum hwenc_rc_mode rc_mode;
-    const char *preset;        /* x264 preset name ("veryfast"); hardware backends map it */
-    const char *tune;          /* x264 tune ("zerolatency"), or NULL */
-    const char *profile;       /* "high", "main" or "baseline" */
-    const char *device;        /* backend device (render node, GPU index), NULL = default */
-    int threads;               /* encoder threads, 0 = backend default */
+    const char *preset;  /* x264 preset name ("veryfast"); hardware backends map it */
+    const char *tune;    /* x264 tune ("zerolatency"), or NULL */
+    const char *profile; /* "high", "main" or "baseline" */
+    const char *device;  /* backend device (render node, GPU index), NULL = default */
+    int threads;         /* encoder threads, 0 = backend default */
 };
 
 /* Base of every backend's private state: backends embed it first. */
@@ -44,10 +44,10 @@ struct hwenc {
 
 /* What `agentcast probe` shows of a backend; empty strings where a backend has nothing to say. */
 struct hwenc_caps {
-    char device[128];       /* what was opened: "/dev/dri/renderD128", "GPU 0: NVIDIA T4" */
-    char driver[256];       /* vendor/driver string */
-    char profiles[128];     /* H.264 encode profiles, comma-separated: "high,main,baseline" */
-    char entrypoints[128];  /* VA-API entrypoints ("EncSliceLP,EncSlice"); empty elsewhere */
+    char device[128];          /* what was opened: "/dev/dri/renderD128", "GPU 0: NVIDIA T4" */
+    char driver[256];          /* vendor/driver string */
+    char profiles[128];        /* H.264 encode profiles, comma-separated: "high,main,baseline" */
+    char entrypoints[128];     /* VA-API entrypoints ("EncSliceLP,EncSlice"); empty elsewhere */
     int max_width, max_height; /* 0 = unknown */
 };
 
@@ -86,6 +86,12 @@ extern const struct hwenc_ops *const hwenc_backends[];
 int hwenc_test_encode(struct hwenc *enc, char *why, size_t why_size);
 /* The backend called name, or NULL. */
 const struct hwenc_ops *hwenc_find(const char *name);
+/* The strings of a struct hwenc_params that a backend copies to keep them for its lifetime. */
+#define HWENC_PARAM_STRINGS 4
+/* Replaces params' strings (preset, tune, profile, device) with copies stored in owned (all NULL
+ * on entry; release with hwenc_params_release, also after a failure). 0 or -ENOMEM. */
+int hwenc_params_own(struct hwenc_params *params, char *owned[HWENC_PARAM_STRINGS]);
+void hwenc_params_release(char *owned[HWENC_PARAM_STRINGS]);
 /* Fills params with the seed command's defaults: 1280x720@30, 1500k/1500k/3000k, keyint 2 s,
  * veryfast, zerolatency, High. */
 void hwenc_params_default(struct hwenc_params *params);

@@ -389,25 +389,8 @@ static void nvenc_close(struct hwenc *enc)
         e->cu->cuCtxDestroy(e->ctx);
     nvenc_free_functions(&e->nvl);
     cuda_free_functions(&e->cu);
-    for (int i = 0; i < 4; i++)
-        free(e->names[i]);
+    hwenc_params_release(e->names);
     free(e);
-}
-
-/* base.params keeps the caller's strings: copy them so they live as long as the encoder. */
-static int nvenc_own_names(struct nvenc_enc *e)
-{
-    const char **fields[4] = {&e->base.params.preset, &e->base.params.tune, &e->base.params.profile,
-                              &e->base.params.device};
-    for (int i = 0; i < 4; i++) {
-        if (!*fields[i])
-            continue;
-        e->names[i] = strdup(*fields[i]);
-        if (!e->names[i])
-            return -ENOMEM;
-        *fields[i] = e->names[i];
-    }
-    return 0;
 }
 
 /* open without logging: probe reports why itself (a missing driver is not an error there). */
@@ -424,7 +407,7 @@ static int nvenc_open_quiet(struct hwenc **out, const struct hwenc_params *param
     e->base.params = *params;
     e->lent = -1;
     e->last_idr_pts = INT64_MIN;
-    int ret = nvenc_own_names(e);
+    int ret = hwenc_params_own(&e->base.params, e->names);
     if (ret < 0)
         snprintf(why, why_size, "out of memory");
     if (ret < 0 || (ret = nvenc_setup_session(e, params, why, why_size)) < 0 ||

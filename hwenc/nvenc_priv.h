@@ -69,7 +69,7 @@ struct nvenc_enc {
     uint8_t extradata[NV_MAX_SEQ_HDR_LEN];
     size_t extradata_size;
     char description[128];
-    char *names[4]; /* owned copies of preset, tune, profile, device */
+    char *names[HWENC_PARAM_STRINGS]; /* owned copies of preset, tune, profile, device */
 };
 
 const char *nvenc_status_name(NVENCSTATUS st);

@@ -7,6 +7,8 @@
  */
 #include "hwenc/hwenc.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* `auto` probes in this order: hardware first (cheapest CPU), x264 last because it always works. */
@@ -56,4 +58,27 @@ void hwenc_params_default(struct hwenc_params *params)
         .device = NULL,
         .threads = 0,
     };
+}
+
+int hwenc_params_own(struct hwenc_params *params, char *owned[HWENC_PARAM_STRINGS])
+{
+    const char **fields[HWENC_PARAM_STRINGS] = {&params->preset, &params->tune, &params->profile,
+                                                &params->device};
+    for (int i = 0; i < HWENC_PARAM_STRINGS; i++) {
+        if (!*fields[i])
+            continue;
+        owned[i] = strdup(*fields[i]);
+        if (!owned[i])
+            return -ENOMEM;
+        *fields[i] = owned[i];
+    }
+    return 0;
+}
+
+void hwenc_params_release(char *owned[HWENC_PARAM_STRINGS])
+{
+    for (int i = 0; i < HWENC_PARAM_STRINGS; i++) {
+        free(owned[i]);
+        owned[i] = NULL;
+    }
 }

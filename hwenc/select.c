@@ -52,24 +52,22 @@ bool hwenc_select_can_fall_back(const struct hwenc *enc)
 int hwenc_select_fall_back(struct hwenc **enc, int err)
 {
     struct hwenc *old = *enc;
-    struct hwenc_params params = old->params; /* the backend owns the strings: copy them */
-    char preset[32] = "", tune[32] = "", profile[32] = "", name[32];
+    struct hwenc_params params = old->params;
+    char *owned[HWENC_PARAM_STRINGS] = {0};
+    char name[32];
     snprintf(name, sizeof(name), "%s", old->ops->name);
-    if (params.preset)
-        snprintf(preset, sizeof(preset), "%s", params.preset);
-    if (params.tune)
-        snprintf(tune, sizeof(tune), "%s", params.tune);
-    if (params.profile)
-        snprintf(profile, sizeof(profile), "%s", params.profile);
-    params.preset = params.preset ? preset : NULL;
-    params.tune = params.tune ? tune : NULL;
-    params.profile = params.profile ? profile : NULL;
+    /* The failed backend owns the strings it closes with: copy them first. */
+    int rc = hwenc_params_own(&params, owned);
     params.device = NULL; /* the hardware device means nothing to x264 */
     old->ops->close(old);
     *enc = NULL;
-    log_warn(COMPONENT, "%s failed mid-stream (%s): falling back to x264; the stream goes on from "
-             "x264's first keyframe", name, strerror(-err));
-    int rc = hwenc_x264_ops.open(enc, &params);
+    log_warn(COMPONENT,
+             "%s failed mid-stream (%s): falling back to x264; the stream goes on from "
+             "x264's first keyframe",
+             name, strerror(-err));
+    if (rc == 0)
+        rc = hwenc_x264_ops.open(enc, &params);
+    hwenc_params_release(owned);
     if (rc < 0) {
         log_error(COMPONENT, "fallback to x264 failed too (%s)", strerror(-rc));
         *enc = NULL;

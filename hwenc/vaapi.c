@@ -75,7 +75,7 @@ struct vaapi_enc {
     uint8_t *extradata;
     size_t extradata_size;
     char description[192];
-    char *names[4];
+    char *names[HWENC_PARAM_STRINGS];
 };
 
 static int vaapi_fail(VAStatus st, const char *what)
@@ -540,8 +540,7 @@ static void vaapi_close(struct hwenc *enc)
             vaDestroyConfig(dpy, e->config);
     }
     vaapi_display_close(&e->disp);
-    for (int i = 0; i < 4; i++)
-        free(e->names[i]);
+    hwenc_params_release(e->names);
     free(e->au);
     free(e->extradata);
     free(e);
@@ -565,17 +564,9 @@ static struct vaapi_enc *vaapi_alloc(const struct hwenc_params *params)
     }
     for (int i = 0; i < VAAPI_RECON; i++)
         e->recon[i] = VA_INVALID_SURFACE;
-    const char **fields[4] = {&e->base.params.preset, &e->base.params.tune, &e->base.params.profile,
-                              &e->base.params.device};
-    for (int i = 0; i < 4; i++) {
-        if (!*fields[i])
-            continue;
-        e->names[i] = strdup(*fields[i]);
-        if (!e->names[i]) {
-            vaapi_close(&e->base);
-            return NULL;
-        }
-        *fields[i] = e->names[i];
+    if (hwenc_params_own(&e->base.params, e->names) < 0) {
+        vaapi_close(&e->base);
+        return NULL;
     }
     return e;
 }

@@ -56,7 +56,8 @@ struct x264_enc {
     uint8_t *extradata; /* SPS + PPS, Annex B */
     size_t extradata_size;
     char description[96];
-    char *names[4]; /* owned copies of preset, tune, profile, device for base.params */
+    char *names[HWENC_PARAM_STRINGS]; /* owned copies of preset, tune, profile, device for
+                                         base.params */
     /* capture_ns of frames still inside x264, indexed by input sequence; each picture carries a
      * pointer to its slot in pic.opaque, which x264 copies to the output picture. */
     int64_t *capture_ring;
@@ -311,27 +312,10 @@ static void x264enc_close(struct hwenc *enc)
                   (unsigned long long)e->unchanged_frames, (unsigned long long)e->skipped_frames,
                   (unsigned long long)e->frames_in);
     free(e->au);
-    for (int i = 0; i < 4; i++)
-        free(e->names[i]);
+    hwenc_params_release(e->names);
     free(e->capture_ring);
     free(e->extradata);
     free(e);
-}
-
-/* base.params keeps the caller's strings: copy them so they live as long as the encoder. */
-static int x264enc_own_names(struct x264_enc *e)
-{
-    const char **fields[4] = {&e->base.params.preset, &e->base.params.tune, &e->base.params.profile,
-                              &e->base.params.device};
-    for (int i = 0; i < 4; i++) {
-        if (!*fields[i])
-            continue;
-        e->names[i] = strdup(*fields[i]);
-        if (!e->names[i])
-            return -ENOMEM;
-        *fields[i] = e->names[i];
-    }
-    return 0;
 }
 
 static void x264enc_setup_frame(struct x264_enc *e)
@@ -359,7 +343,8 @@ static int x264enc_open(struct hwenc **out, const struct hwenc_params *params)
     e->base.ops = &hwenc_x264_ops;
     e->base.params = *params;
     x264_param_t xp;
-    if ((ret = x264enc_own_names(e)) < 0 || (ret = x264enc_build_param(&xp, params)) < 0)
+    if ((ret = hwenc_params_own(&e->base.params, e->names)) < 0 ||
+        (ret = x264enc_build_param(&xp, params)) < 0)
         goto fail;
     e->x264 = x264_encoder_open(&xp);
     if (!e->x264) {
